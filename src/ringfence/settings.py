@@ -1,0 +1,116 @@
+"""Settings: the packaged defaults merged with `<data-dir>/ringfence.toml`.
+
+Only the data directory and the clock come from outside; everything else is dated, versioned
+configuration that an operator can read and change without touching code.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from ringfence.errors import ConfigError
+
+RETENTION_TARGETS = ("reads", "quarantine", "key")
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRule:
+    name: str
+    purpose: str
+    target: str
+    max_age_days: int
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    state_url: str
+    key_rotation_days: int
+    key_anchor: date
+    max_future_skew_seconds: int
+    max_read_age_days: int
+    retention: tuple[RetentionRule, ...]
+
+    @property
+    def reads_dir(self) -> Path:
+        return self.data_dir / "reads"
+
+    @property
+    def vault_dir(self) -> Path:
+        return self.data_dir / "vault"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def receipts_dir(self) -> Path:
+        return self.data_dir / "receipts"
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _rule(raw: dict[str, Any]) -> RetentionRule:
+    try:
+        rule = RetentionRule(
+            name=str(raw["name"]),
+            purpose=str(raw["purpose"]),
+            target=str(raw["target"]),
+            max_age_days=int(raw["max_age_days"]),
+            description=str(raw.get("description", "")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"retention rule {raw!r} is incomplete: {exc}") from exc
+    if rule.target not in RETENTION_TARGETS:
+        raise ConfigError(
+            f"retention rule {rule.name!r}: target must be one of {RETENTION_TARGETS}"
+        )
+    if rule.max_age_days < 0:
+        raise ConfigError(f"retention rule {rule.name!r}: max_age_days must not be negative")
+    return rule
+
+
+def load_settings(data_dir: Path, *, state_url: str | None = None) -> Settings:
+    """Defaults, then `<data-dir>/ringfence.toml`, then `RINGFENCE_STATE_URL`, then `state_url`."""
+    raw: dict[str, Any] = tomllib.loads(
+        (files("ringfence") / "defaults.toml").read_text(encoding="utf-8")
+    )
+    local = data_dir / "ringfence.toml"
+    if local.exists():
+        try:
+            raw = _merge(raw, tomllib.loads(local.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{local}: {exc}") from exc
+    url = state_url or os.environ.get("RINGFENCE_STATE_URL") or raw["state"]["url"]
+    if not url:
+        url = f"sqlite:///{(data_dir / 'state.sqlite').resolve()}"
+    try:
+        settings = Settings(
+            data_dir=data_dir,
+            state_url=url,
+            key_rotation_days=int(raw["keys"]["rotation_days"]),
+            key_anchor=date.fromisoformat(str(raw["keys"]["anchor"])),
+            max_future_skew_seconds=int(raw["ingest"]["max_future_skew_seconds"]),
+            max_read_age_days=int(raw["ingest"]["max_age_days"]),
+            retention=tuple(_rule(r) for r in raw.get("retention", [])),
+        )
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"invalid settings: {exc}") from exc
+    if settings.key_rotation_days < 1:
+        raise ConfigError("keys.rotation_days must be at least 1")
+    return settings

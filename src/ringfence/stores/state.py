@@ -1,0 +1,221 @@
+"""Operational state in a SQL database through SQLAlchemy: SQLite by default, PostgreSQL by URL.
+
+The schema is owned by Alembic (`stores/migrations/`); `open_state` upgrades a database to the
+latest revision before handing it out, so a fresh data directory and an old one behave alike.
+The tables hold what the read store cannot: batches and their reconciled counts, the quarantine,
+key epochs, store operations in flight (for crash recovery), deletion receipts and legal holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from importlib.resources import files
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from ringfence.errors import StateError
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class CameraRow(Base):
+    __tablename__ = "cameras"
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    borough_gss: Mapped[str | None] = mapped_column(String(9))
+    network: Mapped[str] = mapped_column(String(64), index=True)
+    enforces: Mapped[str] = mapped_column(String(64))
+    site_kind: Mapped[str] = mapped_column(String(16))
+    commissioned_on: Mapped[date] = mapped_column(Date)
+    decommissioned_on: Mapped[date | None] = mapped_column(Date)
+
+
+class KeyEpochRow(Base):
+    __tablename__ = "key_epochs"
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    starts_on: Mapped[date] = mapped_column(Date, index=True)
+    ends_on: Mapped[date] = mapped_column(Date)  # exclusive
+    key_file: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    destroyed_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class IngestBatchRow(Base):
+    __tablename__ = "ingest_batches"
+    batch_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    source_format: Mapped[str] = mapped_column(String(16))
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    charge_days: Mapped[list[str]] = mapped_column(JSON, default=list)
+    quarantine_by_reason: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+
+
+class QuarantineRow(Base):
+    """A row that could not be accepted, kept with its reason.
+
+    The original row is sealed (AES-GCM under the key epoch of the day it was received) because it
+    may hold a clear VRM; the reason and non-personal fields stay readable for triage.
+    """
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("row_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("ingest_batches.batch_id"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32), index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    row_key: Mapped[str] = mapped_column(String(32))
+    camera_id: Mapped[str | None] = mapped_column(String(64))
+    captured_at_text: Mapped[str | None] = mapped_column(String(64))
+    key_epoch: Mapped[int] = mapped_column(Integer)
+    sealed_row: Mapped[bytes] = mapped_column(LargeBinary)
+    received_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class StoreOperationRow(Base):
+    """A multi-file change to the read store, recorded before it starts so a crash can be undone."""
+
+    __tablename__ = "store_operations"
+    op_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    charge_day: Mapped[date | None] = mapped_column(Date)
+    inputs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    output: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeletionReceiptRow(Base):
+    __tablename__ = "deletion_receipts"
+    receipt_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(64), index=True)
+    purpose: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(16))  # reads | quarantine | vault | key
+    charge_day: Mapped[date | None] = mapped_column(Date)
+    deleted: Mapped[int] = mapped_column(Integer)
+    held_back: Mapped[int] = mapped_column(Integer)
+    deleted_ids_sha256: Mapped[str] = mapped_column(String(64))
+    executed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class LegalHoldRow(Base):
+    __tablename__ = "legal_holds"
+    hold_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    released_by: Mapped[str | None] = mapped_column(String(128))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+
+
+class LegalHoldReadRow(Base):
+    __tablename__ = "legal_hold_reads"
+    hold_id: Mapped[str] = mapped_column(ForeignKey("legal_holds.hold_id"), primary_key=True)
+    read_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    charge_day: Mapped[date] = mapped_column(Date, index=True)
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    # WAL lets the CLI read while an ingest writes; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("ringfence.stores") / "migrations"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+class StateDB:
+    """A handle on the operational database: an engine plus a session factory."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine: Engine = create_engine(url, future=True)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise StateError(f"cannot open state database {url!r}: {exc}") from exc
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def upgrade(self) -> None:
+        """Bring the schema to the latest Alembic revision."""
+        try:
+            with self.engine.begin() as connection:
+                command.upgrade(alembic_config(connection), "head")
+        except SQLAlchemyError as exc:
+            raise StateError(f"cannot migrate state database {self.url!r}: {exc}") from exc
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back on any exception."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_state(url: str) -> StateDB:
+    db = StateDB(url)
+    db.upgrade()
+    return db
