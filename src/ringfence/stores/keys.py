@@ -67,15 +67,15 @@ class EpochKeys:
             out.append(mac.digest()[:PSEUDONYM_BYTES])
         return out
 
-    def seal(self, payloads: Sequence[bytes], associated: bytes) -> list[bytes]:
-        """AES-GCM with a fresh random nonce per payload; output is nonce || ciphertext."""
+    def seal(self, items: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
+        """AES-GCM each (payload, associated data) under a fresh nonce: nonce + ciphertext."""
         aead = AESGCM(self.seal_key)
-        nonces = os.urandom(NONCE_BYTES * len(payloads))
-        return [
-            nonces[i * NONCE_BYTES : (i + 1) * NONCE_BYTES]
-            + aead.encrypt(nonces[i * NONCE_BYTES : (i + 1) * NONCE_BYTES], p, associated)
-            for i, p in enumerate(payloads)
-        ]
+        nonces = os.urandom(NONCE_BYTES * len(items))
+        out = []
+        for i, (payload, associated) in enumerate(items):
+            nonce = nonces[i * NONCE_BYTES : (i + 1) * NONCE_BYTES]
+            out.append(nonce + aead.encrypt(nonce, payload, associated))
+        return out
 
     def unseal(self, sealed: bytes, associated: bytes) -> bytes:
         aead = AESGCM(self.seal_key)

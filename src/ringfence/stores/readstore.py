@@ -231,7 +231,7 @@ class ReadStore:
             staged.unlink()
             final: Path | None = None
         else:
-            _fsync(staged)
+            fsync_file(staged)
             os.replace(staged, output)
             final = output
         for path in inputs:
@@ -269,7 +269,8 @@ class ReadStore:
         return done
 
 
-def _fsync(path: Path) -> None:
+def fsync_file(path: Path) -> None:
+    """Flush a file to disk before it is published by rename."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

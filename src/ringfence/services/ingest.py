@@ -1,0 +1,582 @@
+"""Ingest camera reads: validate, quarantine, pseudonymise, deduplicate, store. Loses nothing.
+
+One batch is one input file. The work is vectorised in DuckDB; Python touches each *distinct*
+VRM once (to key its pseudonym and seal it into the vault) and each *quarantined* row once (to
+seal it), never each read.
+
+Crash safety: the batch is recorded as `started` before anything is written; every file it
+writes carries its batch id in its name and is staged, then published by atomic renames; the
+quarantine rows and the counts commit in one transaction that marks the batch `committed`. A
+batch found `started` (the process died) is rolled back, its published files removed, before the
+next ingest, so re-running the same file after a kill -9 stores every read exactly once.
+
+Counts always reconcile: received = stored + duplicates + quarantined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import insert, select
+
+from ringfence.domain.reads import QUARANTINE_REASONS, normalise_sql, plate_class_sql
+from ringfence.errors import InputError, SchemaError, StateError
+from ringfence.stores.readstore import connect, fsync_file, sql_list
+from ringfence.stores.state import IngestBatchRow, QuarantineRow
+from ringfence.workspace import Workspace
+
+Progress = Callable[[str, int, int], None]
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+FORMATS |= {".parquet": "parquet"}
+RAW_COLUMNS = (
+    "read_id",
+    "camera_id",
+    "captured_at",
+    "plate",
+    "confidence",
+    "direction",
+    "lane",
+    "image_ref",
+)
+REQUIRED = ("camera_id", "captured_at", "plate", "confidence")
+ISO_WITH_OFFSET = (
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    batch_id: str
+    source: str
+    received: int
+    stored: int
+    duplicates: int
+    quarantined: int
+    quarantine_by_reason: dict[str, int]
+    charge_days: list[str]
+    seconds: float
+    recovered: list[str] = field(default_factory=list)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.received == self.stored + self.duplicates + self.quarantined
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "batch_id": self.batch_id,
+            "source": self.source,
+            "received": self.received,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "quarantine_by_reason": self.quarantine_by_reason,
+            "charge_days": self.charge_days,
+            "seconds": round(self.seconds, 3),
+            "reconciles": self.reconciles,
+            "recovered": self.recovered,
+        }
+
+
+def detect_format(path: Path, declared: str | None = None) -> str:
+    if declared:
+        if declared not in {"csv", "jsonl", "parquet"}:
+            raise InputError(f"unknown reads format {declared!r}: use csv, jsonl or parquet")
+        return declared
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}: cannot tell the format from the suffix; pass --format")
+    return fmt
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# -- loading ------------------------------------------------------------------------------
+def _load_source(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> None:
+    """Create temp table `src`: one row per input row, `rn` its 1-based position in the file."""
+    p = str(path).replace("'", "''")
+    try:
+        if fmt == "csv":
+            source = f"read_csv('{p}', header = true, all_varchar = true, auto_detect = true)"
+        elif fmt == "jsonl":
+            source = f"read_json('{p}', format = 'newline_delimited', records = true)"
+        else:
+            source = f"read_parquet('{p}')"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW src_file AS SELECT * FROM {source}")
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = 'src_file'"
+            ).fetchall()
+        )
+    except duckdb.Error as exc:
+        raise InputError(f"{path}: cannot be read as {fmt}: {exc}") from exc
+    missing = [c for c in REQUIRED if c not in types]
+    if missing:
+        raise SchemaError(
+            f"{path}: missing required read columns: {', '.join(missing)} "
+            f"(found: {', '.join(sorted(types)) or 'none'})"
+        )
+    cols = []
+    for name in RAW_COLUMNS:
+        if name not in types:
+            cols.append(f"NULL::VARCHAR AS {name}")
+        elif name == "captured_at" and types[name].startswith("TIMESTAMP WITH TIME ZONE"):
+            # A zoned Parquet timestamp is unambiguous: render it with its offset.
+            cols.append(f"strftime({name}, '%Y-%m-%dT%H:%M:%S.%f+00:00') AS {name}")
+        elif name == "captured_at" and types[name].startswith("TIMESTAMP"):
+            # A naive Parquet timestamp: kept without offset so validation rejects it.
+            cols.append(f"strftime({name}, '%Y-%m-%dT%H:%M:%S.%f') AS {name}")
+        else:
+            cols.append(f"CAST({name} AS VARCHAR) AS {name}")
+    # Row order is the file's order only while DuckDB preserves insertion order.
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE src AS SELECT row_number() OVER () AS rn, "
+            + ", ".join(cols)
+            + " FROM src_file"
+        )
+    except duckdb.Error as exc:
+        raise InputError(f"{path}: cannot be read as {fmt}: {exc}") from exc
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+
+
+def _check(con: duckdb.DuckDBPyConnection, now: datetime, ws: Workspace) -> None:
+    """Create temp table `checked`: parsed fields plus the first failing reason (or NULL)."""
+    skew = timedelta(seconds=ws.settings.max_future_skew_seconds)
+    oldest = now - timedelta(days=ws.settings.max_read_age_days)
+    vrm = normalise_sql("s.plate")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE parsed AS
+        SELECT s.rn,
+               NULLIF(trim(s.read_id), '') AS vendor_read_id,
+               trim(s.camera_id) AS camera_id,
+               regexp_full_match(trim(s.captured_at), '{ISO_WITH_OFFSET}') AS has_offset,
+               TRY_CAST(trim(s.captured_at) AS TIMESTAMPTZ) AS captured_at,
+               TRY_CAST(s.confidence AS DOUBLE) AS confidence,
+               NULLIF(trim(s.direction), '') AS direction,
+               TRY_CAST(s.lane AS SMALLINT) AS lane,
+               s.lane IS NOT NULL AND trim(s.lane) <> '' AS has_lane,
+               NULLIF(trim(s.image_ref), '') AS image_ref,
+               {vrm} AS vrm,
+               s.captured_at IS NULL OR trim(s.captured_at) = '' AS no_time
+        FROM src s
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE checked AS
+        SELECT p.*,
+               CAST(timezone('Europe/London', p.captured_at) AS DATE) AS charge_day,
+               {plate_class_sql("p.vrm", now.date())} AS vrm_class,
+               CASE
+                 WHEN p.camera_id IS NULL OR p.camera_id = '' THEN 'missing_camera'
+                 WHEN p.no_time THEN 'missing_time'
+                 WHEN NOT p.has_offset AND p.captured_at IS NOT NULL THEN 'naive_time'
+                 WHEN p.captured_at IS NULL THEN 'bad_time'
+                 WHEN p.captured_at > ?::TIMESTAMPTZ THEN 'future_time'
+                 WHEN p.captured_at < ?::TIMESTAMPTZ THEN 'too_old'
+                 WHEN c.camera_id IS NULL THEN 'unknown_camera'
+                 WHEN CAST(timezone('Europe/London', p.captured_at) AS DATE) < c.commissioned_on
+                   OR CAST(timezone('Europe/London', p.captured_at) AS DATE)
+                      >= c.decommissioned_on THEN 'camera_not_in_service'
+                 WHEN p.confidence IS NULL OR isnan(p.confidence)
+                   OR p.confidence < 0 OR p.confidence > 1 THEN 'bad_confidence'
+                 WHEN p.has_lane AND p.lane IS NULL THEN 'bad_lane'
+                 WHEN p.vrm IS NULL OR p.vrm = '' THEN 'no_plate'
+                 WHEN {plate_class_sql("p.vrm", now.date())} = 'invalid' THEN 'unreadable_plate'
+                 WHEN length(p.vendor_read_id) > 64 THEN 'bad_read_id'
+               END AS reason
+        FROM parsed p LEFT JOIN cameras c ON c.camera_id = p.camera_id
+        """,
+        [now + skew, oldest],
+    )
+    con.execute("DROP TABLE parsed")
+
+
+# -- the batch ----------------------------------------------------------------------------
+def recover_batches(ws: Workspace) -> list[str]:
+    """Roll back batches a crash left `started`; finish or undo interrupted rewrites."""
+    notes = ws.reads.recover_operations()
+    with ws.state.session() as s:
+        stale = s.scalars(select(IngestBatchRow).where(IngestBatchRow.status == "started")).all()
+        for batch in stale:
+            removed = 0
+            for path in ws.settings.reads_dir.glob(f"charge_day=*/part-{batch.batch_id}-*.parquet"):
+                path.unlink()
+                removed += 1
+            for path in ws.settings.vault_dir.glob(f"epoch=*/part-{batch.batch_id}.parquet"):
+                path.unlink()
+                removed += 1
+            shutil.rmtree(ws.reads.staging_dir / batch.batch_id, ignore_errors=True)
+            batch.status = "rolled_back"
+            batch.finished_at = datetime.now(UTC)
+            notes.append(f"batch {batch.batch_id} rolled back ({removed} files removed)")
+    return notes
+
+
+def ingest_file(
+    ws: Workspace,
+    path: Path,
+    *,
+    now: datetime,
+    fmt: str | None = None,
+    progress: Progress | None = None,
+    compact: bool = True,
+    threads: int | None = None,
+) -> IngestReport:
+    """Ingest one file of reads; see the module docstring for the guarantees."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    fmt = detect_format(path, fmt)
+    tick = progress or (lambda stage, done, total: None)
+    started = time.perf_counter()
+    with ws.writer():
+        recovered = recover_batches(ws)
+        batch_id = uuid.uuid4().hex[:16]
+        with ws.state.session() as s:
+            s.add(
+                IngestBatchRow(
+                    batch_id=batch_id,
+                    source=str(path),
+                    source_format=fmt,
+                    source_sha256=_sha256(path),
+                    status="started",
+                    started_at=now,
+                    received=0,
+                    stored=0,
+                    duplicates=0,
+                    quarantined=0,
+                    charge_days=[],
+                    quarantine_by_reason={},
+                )
+            )
+        con = connect(threads)
+        tmp = ws.data_dir / "tmp"
+        tmp.mkdir(exist_ok=True)
+        con.execute(f"SET temp_directory = '{tmp}'")
+        try:
+            report = _run_batch(ws, con, path, fmt, batch_id, now=now, tick=tick)
+        except Exception:
+            # A refused file (unreadable, wrong columns) or an engine error: nothing was
+            # published, so record the failure and leave no staging behind.
+            _fail(ws, batch_id)
+            raise
+        finally:
+            con.close()
+        if compact:
+            compact_days(ws, [date.fromisoformat(d) for d in report.charge_days], now=now)
+    return replace(report, seconds=time.perf_counter() - started, recovered=recovered)
+
+
+def _fail(ws: Workspace, batch_id: str) -> None:
+    shutil.rmtree(ws.reads.staging_dir / batch_id, ignore_errors=True)
+    with ws.state.session() as s:
+        batch = s.get(IngestBatchRow, batch_id)
+        if batch is not None:
+            batch.status = "failed"
+            batch.finished_at = datetime.now(UTC)
+
+
+def _run_batch(
+    ws: Workspace,
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: str,
+    batch_id: str,
+    *,
+    now: datetime,
+    tick: Progress,
+) -> IngestReport:
+    stages = 6
+    tick("reading", 0, stages)
+    con.register("cameras", ws.require_cameras())
+    _load_source(con, path, fmt)
+    tick("validating", 1, stages)
+    _check(con, now, ws)
+    received = _scalar(con, "SELECT count(*) FROM checked")
+
+    tick("pseudonymising", 2, stages)
+    days = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT charge_day FROM checked WHERE reason IS NULL ORDER BY 1"
+        ).fetchall()
+    ]
+    epochs = ws.keys.ensure_epochs(days, now=now)
+    con.register(
+        "epochs",
+        pa.table(
+            {
+                "charge_day": pa.array(days, pa.date32()),
+                "key_epoch": pa.array([epochs[d].epoch for d in days], pa.int32()),
+            }
+        ),
+    )
+    staging = ws.reads.staging_dir / batch_id
+    staging.mkdir(parents=True, exist_ok=True)
+    _pseudonymise(ws, con, staging, batch_id)
+
+    tick("deduplicating", 3, stages)
+    _accept(con, ws, days)
+    counts = dict(con.execute("SELECT status, count(*) FROM accepted GROUP BY 1").fetchall())
+
+    tick("writing", 4, stages)
+    reads_staging = staging / "reads"
+    if counts.get("new", 0):
+        con.execute(
+            f"""
+            COPY (SELECT read_id, camera_id, captured_at, vrm_pseudonym, key_epoch, vrm_class,
+                         confidence, direction, lane, image_ref, '{batch_id}' AS batch_id,
+                         charge_day
+                  FROM accepted WHERE status = 'new')
+            TO '{reads_staging}'
+            (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (charge_day),
+             FILENAME_PATTERN 'part-{batch_id}-{{i}}', ROW_GROUP_SIZE 100000)
+            """
+        )
+
+    tick("quarantining", 5, stages)
+    quarantine_rows, quarantine_dupes = _quarantine_rows(ws, con, batch_id, now=now)
+    by_reason: dict[str, int] = {}
+    for row in quarantine_rows:
+        by_reason[str(row["reason"])] = by_reason.get(str(row["reason"]), 0) + 1
+    stored = int(counts.get("new", 0))
+    duplicates = int(counts.get("duplicate", 0)) + quarantine_dupes
+    quarantined = len(quarantine_rows)
+    if received != stored + duplicates + quarantined:
+        raise StateError(
+            f"batch {batch_id} does not reconcile: received {received} != stored {stored} + "
+            f"duplicates {duplicates} + quarantined {quarantined}; nothing was committed"
+        )
+
+    # Publish: each rename is atomic; the batch commits only after all of them.
+    for staged in sorted(reads_staging.glob("charge_day=*/*.parquet")):
+        target = ws.settings.reads_dir / staged.parent.name / staged.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fsync_file(staged)
+        os.replace(staged, target)
+    for staged in sorted((staging / "vault").glob("epoch=*/*.parquet")):
+        target = ws.settings.vault_dir / staged.parent.name / staged.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fsync_file(staged)
+        os.replace(staged, target)
+    stored_days = sorted(
+        {
+            str(r[0])
+            for r in con.execute(
+                "SELECT DISTINCT charge_day FROM accepted WHERE status = 'new'"
+            ).fetchall()
+        }
+    )
+    with ws.state.session() as s:
+        if quarantine_rows:
+            s.execute(insert(QuarantineRow), quarantine_rows)
+        batch = s.get(IngestBatchRow, batch_id)
+        assert batch is not None
+        batch.status = "committed"
+        batch.finished_at = datetime.now(UTC)
+        batch.received, batch.stored = received, stored
+        batch.duplicates, batch.quarantined = duplicates, quarantined
+        batch.charge_days = stored_days
+        batch.quarantine_by_reason = by_reason
+    shutil.rmtree(staging, ignore_errors=True)
+    tick("done", stages, stages)
+    return IngestReport(
+        batch_id=batch_id,
+        source=str(path),
+        received=received,
+        stored=stored,
+        duplicates=duplicates,
+        quarantined=quarantined,
+        quarantine_by_reason=dict(sorted(by_reason.items())),
+        charge_days=stored_days,
+        seconds=0.0,
+    )
+
+
+def _pseudonymise(
+    ws: Workspace, con: duckdb.DuckDBPyConnection, staging: Path, batch_id: str
+) -> int:
+    """Key each distinct (VRM, epoch) once; seal VRMs the vault does not hold yet."""
+    distinct = con.sql(
+        "SELECT e.key_epoch, c.vrm FROM (SELECT DISTINCT charge_day, vrm FROM checked "
+        "WHERE reason IS NULL) c JOIN epochs e USING (charge_day) "
+        "GROUP BY ALL ORDER BY 1"
+    ).to_arrow_table()
+    tables = []
+    for epoch in sorted(set(distinct.column("key_epoch").to_pylist())):
+        keys = ws.keys.keys(epoch)
+        mask = pc.equal(distinct.column("key_epoch"), epoch)
+        vrms = distinct.filter(mask).column("vrm").to_pylist()
+        pseudonyms = pa.array(keys.pseudonymise(vrms), pa.binary())
+        tables.append(
+            pa.table(
+                {
+                    "key_epoch": pa.array([epoch] * len(vrms), pa.int32()),
+                    "vrm": pa.array(vrms, pa.string()),
+                    "vrm_pseudonym": pseudonyms,
+                }
+            )
+        )
+        held = set(ws.vault.known(con, epoch, pseudonyms).to_pylist())
+        new = [(v, p) for v, p in zip(vrms, pseudonyms.to_pylist(), strict=True) if p not in held]
+        ws.vault.stage(keys, [v for v, _ in new], [p for _, p in new], staging / "vault", batch_id)
+    mapping = (
+        pa.concat_tables(tables)
+        if tables
+        else pa.table(
+            {
+                "key_epoch": pa.array([], pa.int32()),
+                "vrm": pa.array([], pa.string()),
+                "vrm_pseudonym": pa.array([], pa.binary()),
+            }
+        )
+    )
+    con.register("pseudonyms", mapping)
+    return mapping.num_rows
+
+
+def _accept(con: duckdb.DuckDBPyConnection, ws: Workspace, days: list[date]) -> None:
+    """Temp table `accepted`: valid rows with pseudonym, read_id and new/duplicate/conflict."""
+    existing_files = [f for d in days for f in ws.reads.files(d)]
+    if existing_files:
+        existing = (
+            f"SELECT read_id, hash(camera_id, captured_at, vrm_pseudonym) AS h "
+            f"FROM read_parquet({sql_list(existing_files)})"
+        )
+    else:
+        existing = "SELECT NULL::VARCHAR AS read_id, NULL::UBIGINT AS h WHERE false"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE accepted AS
+        WITH keyed AS (
+          SELECT c.rn, c.camera_id, c.captured_at, c.charge_day, c.confidence, c.direction,
+                 c.lane, c.image_ref, c.vrm_class, e.key_epoch, p.vrm_pseudonym,
+                 coalesce(c.vendor_read_id, 'd-' || substr(md5(
+                     c.camera_id || '|' || epoch_us(c.captured_at)::VARCHAR || '|'
+                     || hex(p.vrm_pseudonym)), 1, 24)) AS read_id
+          FROM checked c
+          JOIN epochs e USING (charge_day)
+          JOIN pseudonyms p ON p.key_epoch = e.key_epoch AND p.vrm = c.vrm
+          WHERE c.reason IS NULL
+        ), ranked AS (
+          SELECT k.*, hash(k.camera_id, k.captured_at, k.vrm_pseudonym) AS h,
+                 row_number() OVER (PARTITION BY k.read_id ORDER BY k.rn) AS nth,
+                 first_value(hash(k.camera_id, k.captured_at, k.vrm_pseudonym))
+                   OVER (PARTITION BY k.read_id ORDER BY k.rn) AS h_first
+          FROM keyed k
+        ), existing AS ({existing})
+        SELECT r.* EXCLUDE (h, nth, h_first),
+               CASE
+                 WHEN x.read_id IS NOT NULL AND x.h = r.h THEN 'duplicate'
+                 WHEN x.read_id IS NOT NULL THEN 'read_id_conflict'
+                 WHEN r.nth > 1 AND r.h = r.h_first THEN 'duplicate'
+                 WHEN r.nth > 1 THEN 'read_id_conflict'
+                 ELSE 'new'
+               END AS status
+        FROM ranked r LEFT JOIN existing x USING (read_id)
+        """
+    )
+
+
+def _quarantine_rows(
+    ws: Workspace, con: duckdb.DuckDBPyConnection, batch_id: str, *, now: datetime
+) -> tuple[list[dict[str, object]], int]:
+    """Rows for the quarantine table, sealed; and how many were already quarantined before."""
+    raw_json = "to_json(struct_pack(" + ", ".join(f"{c} := s.{c}" for c in RAW_COLUMNS) + "))"
+    rows = con.execute(
+        f"""
+        SELECT q.rn, q.reason, s.camera_id, s.captured_at, {raw_json} AS raw,
+               md5({raw_json}) AS row_key
+        FROM (SELECT rn, reason FROM checked WHERE reason IS NOT NULL
+              UNION ALL
+              SELECT rn, 'read_id_conflict' FROM accepted WHERE status = 'read_id_conflict') q
+        JOIN src s USING (rn) ORDER BY q.rn
+        """
+    ).fetchall()
+    if not rows:
+        return [], 0
+    keys = [r[5] for r in rows]
+    already: set[str] = set()
+    with ws.state.session() as s:
+        for i in range(0, len(keys), 5000):
+            chunk = keys[i : i + 5000]
+            already |= set(
+                s.scalars(select(QuarantineRow.row_key).where(QuarantineRow.row_key.in_(chunk)))
+            )
+    fresh: list[tuple[object, ...]] = []
+    seen: set[str] = set()
+    for r in rows:
+        if r[5] in already or r[5] in seen:
+            continue
+        seen.add(r[5])
+        fresh.append(r)
+    received_on = now.astimezone(UTC).date()
+    seal_epoch = ws.keys.ensure_epochs([received_on], now=now)[received_on]
+    keys_now = ws.keys.keys(seal_epoch.epoch)
+    sealed = keys_now.seal(
+        [
+            (str(r[4]).encode("utf-8"), b"ringfence/quarantine/v1|" + str(r[5]).encode())
+            for r in fresh
+        ]
+    )
+    out = [
+        {
+            "batch_id": batch_id,
+            "row_number": int(str(r[0])),
+            "reason": str(r[1]),
+            "detail": QUARANTINE_REASONS[str(r[1])],
+            "row_key": str(r[5]),
+            "camera_id": (str(r[2])[:64] if r[2] is not None else None),
+            "captured_at_text": (str(r[3])[:64] if r[3] is not None else None),
+            "key_epoch": seal_epoch.epoch,
+            "sealed_row": blob,
+            "received_on": received_on,
+        }
+        for r, blob in zip(fresh, sealed, strict=True)
+    ]
+    return out, len(rows) - len(fresh)
+
+
+def compact_days(ws: Workspace, days: list[date], *, now: datetime) -> int:
+    """Rewrite each day that has more than one file, or unsorted batch files, into one."""
+    rewritten = 0
+    con = connect()
+    try:
+        for day in days:
+            files = ws.reads.files(day)
+            if len(files) == 1 and files[0].name.startswith("compact-"):
+                continue
+            if files:
+                ws.reads.rewrite_day(con, day, kind="compact", now=now)
+                rewritten += 1
+    finally:
+        con.close()
+    return rewritten
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0

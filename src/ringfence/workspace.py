@@ -1,0 +1,103 @@
+"""The workspace: one data directory and everything opened on it.
+
+Like Datasette's hub, it is built once per command or request and handed to the services, so
+the CLI, the API and the tests take exactly one code path. It owns the single-writer lock: every
+service that changes the read store, the vault or the keys holds it, and recovers whatever an
+earlier crash left half done before it starts.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+from sqlalchemy import select
+
+from ringfence.errors import StateError
+from ringfence.settings import Settings, load_settings
+from ringfence.stores.keys import KeyRing
+from ringfence.stores.readstore import ReadStore
+from ringfence.stores.state import CameraRow, StateDB, open_state
+from ringfence.stores.vault import Vault
+
+CAMERA_SCHEMA = pa.schema(
+    [
+        ("camera_id", pa.string()),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("borough_gss", pa.string()),
+        ("network", pa.string()),
+        ("enforces", pa.string()),
+        ("site_kind", pa.string()),
+        ("commissioned_on", pa.date32()),
+        ("decommissioned_on", pa.date32()),
+    ]
+)
+
+
+@dataclass
+class Workspace:
+    settings: Settings
+    state: StateDB
+    keys: KeyRing
+    vault: Vault
+    reads: ReadStore
+
+    @classmethod
+    def open(cls, data_dir: Path, *, state_url: str | None = None) -> Workspace:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        settings = load_settings(data_dir, state_url=state_url)
+        state = open_state(settings.state_url)
+        keys = KeyRing(
+            settings.keys_dir,
+            state,
+            rotation_days=settings.key_rotation_days,
+            anchor=settings.key_anchor,
+        )
+        return cls(
+            settings=settings,
+            state=state,
+            keys=keys,
+            vault=Vault(settings.vault_dir),
+            reads=ReadStore(settings.reads_dir, state),
+        )
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    @contextmanager
+    def writer(self) -> Iterator[None]:
+        """Hold the data directory's single-writer lock (blocks until it is free)."""
+        path = self.data_dir / ".writer.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def cameras_table(self) -> pa.Table:
+        with self.state.session() as s:
+            rows = s.scalars(select(CameraRow).order_by(CameraRow.camera_id)).all()
+            return pa.Table.from_pylist(
+                [{f.name: getattr(r, f.name) for f in CAMERA_SCHEMA} for r in rows],
+                schema=CAMERA_SCHEMA,
+            )
+
+    def require_cameras(self) -> pa.Table:
+        table = self.cameras_table()
+        if table.num_rows == 0:
+            raise StateError(
+                "no cameras are registered: run `ringfence cameras import cameras.csv` first"
+            )
+        return table
+
+    def close(self) -> None:
+        self.state.dispose()
