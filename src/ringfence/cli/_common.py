@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from ringfence.errors import RingfenceError
+from ringfence.workspace import Workspace
 
 DataDirOption = Annotated[
     Path | None,
@@ -25,6 +29,7 @@ DataDirOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 console = Console(stderr=True)
+out = Console()
 T = TypeVar("T")
 
 
@@ -43,3 +48,33 @@ def run_or_exit(action: Callable[[], T]) -> T:
     except RingfenceError as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(code=2) from exc
+
+
+def open_workspace(data_dir: Path | None) -> Workspace:
+    return run_or_exit(lambda: Workspace.open(data_dir_or_default(data_dir)))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant from the command line; a bare date means its London midnight."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 date or date-time") from exc
+    if value.tzinfo is None:
+        if len(text) == 10:
+            return value.replace(tzinfo=ZoneInfo("Europe/London"))
+        raise typer.BadParameter(f"{text!r} has no UTC offset; add one, e.g. +00:00")
+    return value
+
+
+def table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
+    out = Table(title=title, title_justify="left")
+    for c in columns:
+        out.add_column(c)
+    for r in rows:
+        out.add_row(*("" if v is None else str(v) for v in r))
+    return out

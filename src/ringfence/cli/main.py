@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from ringfence.cli import plates, simulate
+from ringfence.cli import cameras, demo, ingest, keys, plates, reads, retention, simulate
 
 app = typer.Typer(
     name="ringfence",
@@ -17,8 +17,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(plates.app, name="plates")
+app.command("demo")(demo.demo_command)
 app.command("simulate")(simulate.simulate_command)
+app.add_typer(cameras.app, name="cameras")
+app.command("ingest")(ingest.ingest_command)
+app.add_typer(reads.app, name="reads")
+app.add_typer(keys.app, name="keys")
+app.add_typer(retention.app, name="retention")
+app.add_typer(plates.app, name="plates")
 
 
 if __name__ == "__main__":  # pragma: no cover

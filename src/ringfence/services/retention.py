@@ -237,25 +237,41 @@ def _destroy_keys(
             continue
         if any(epoch.covers(d) for d in held_days):
             continue
-        ws.keys.destroy(epoch.epoch, reason=f"retention rule {rule.name}", now=now)
-        entries = ws.vault.drop_epoch(epoch.epoch)
-        receipt = _new_receipt(
-            rule,
-            day=None,
-            deleted=entries,
-            held=0,
-            digest=EMPTY_SHA256,
-            now=now,
-            details={
-                "epoch": epoch.epoch,
-                "epoch_days": f"{epoch.starts_on}..{epoch.last_day}",
-                "vault_entries_removed": entries,
-            },
-        )
-        with ws.state.session() as s:
-            s.add(_receipt_row(receipt))
-        receipts.append(_record(ws, receipt))
+        receipts.append(_destroy_epoch_locked(ws, epoch.epoch, rule, now=now))
     return receipts
+
+
+def destroy_epoch(ws: Workspace, epoch: int, *, reason: str, now: datetime) -> Receipt:
+    """Crypto-shred one epoch by hand (e.g. a DPO's decision), with a receipt."""
+    if not reason.strip():
+        raise InputError("destroying a key epoch needs a reason")
+    manual = RetentionRule(name="manual", purpose=reason, target="key", max_age_days=0)
+    with ws.writer():
+        return _destroy_epoch_locked(ws, epoch, manual, now=now)
+
+
+def _destroy_epoch_locked(
+    ws: Workspace, epoch: int, rule: RetentionRule, *, now: datetime
+) -> Receipt:
+    info = ws.keys.get(epoch)
+    ws.keys.destroy(epoch, reason=f"{rule.name}: {rule.purpose}", now=now)
+    entries = ws.vault.drop_epoch(epoch)
+    receipt = _new_receipt(
+        rule,
+        day=None,
+        deleted=entries,
+        held=0,
+        digest=EMPTY_SHA256,
+        now=now,
+        details={
+            "epoch": epoch,
+            "epoch_days": f"{info.starts_on}..{info.last_day}",
+            "vault_entries_removed": entries,
+        },
+    )
+    with ws.state.session() as s:
+        s.add(_receipt_row(receipt))
+    return _record(ws, receipt)
 
 
 # -- legal holds --------------------------------------------------------------------------

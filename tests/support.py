@@ -1,0 +1,77 @@
+"""Builders for test inputs: camera and read files in every documented format."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CAMERAS = [
+    # camera_id, lat, lon, borough_gss, network, enforces, site_kind, commissioned, decommissioned
+    ("C1", 51.515, -0.09, "E09000001", "cc_lez_2015", "ccz;ulez;lez", "cordon", "2015-01-01", ""),
+    ("C2", 51.52, -0.12, "E09000007", "ulez_inner_2021", "ulez;lez", "internal", "2021-10-25", ""),
+    ("C3", 51.40, -0.30, "E09000021", "ulez_london_2023", "ulez;lez", "internal", "2023-08-29", ""),
+    (
+        "C4",
+        51.45,
+        0.10,
+        "E09000004",
+        "ulez_london_2023",
+        "ulez;lez",
+        "cordon",
+        "2023-08-29",
+        "2026-11-01",
+    ),
+]
+CAMERA_COLUMNS = [
+    "camera_id",
+    "lat",
+    "lon",
+    "borough_gss",
+    "network",
+    "enforces",
+    "site_kind",
+    "commissioned_on",
+    "decommissioned_on",
+]
+
+
+def write_cameras(path: Path, rows: list[tuple[object, ...]] = CAMERAS) -> Path:
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(CAMERA_COLUMNS)
+        w.writerows(rows)
+    return path
+
+
+READ_COLUMNS = [
+    "read_id",
+    "camera_id",
+    "captured_at",
+    "plate",
+    "confidence",
+    "direction",
+    "lane",
+    "image_ref",
+]
+
+
+def write_reads(path: Path, rows: list[dict[str, object]]) -> Path:
+    """Write reads as CSV, JSON Lines or Parquet by the path's suffix."""
+    if path.suffix == ".csv":
+        with open(path, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=READ_COLUMNS)
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: r.get(k, "") for k in READ_COLUMNS})
+    elif path.suffix == ".jsonl":
+        with open(path, "w") as fh:
+            for r in rows:
+                fh.write(json.dumps({k: v for k, v in r.items() if v is not None}) + "\n")
+    else:
+        table = pa.Table.from_pylist([{k: r.get(k) for k in READ_COLUMNS} for r in rows])
+        pq.write_table(table, path)
+    return path
