@@ -32,6 +32,7 @@ from sqlalchemy import insert, select
 
 from ringfence.domain.reads import QUARANTINE_REASONS, normalise_sql, plate_class_sql
 from ringfence.errors import InputError, SchemaError, StateError
+from ringfence.faults import crash_point
 from ringfence.stores.readstore import connect, fsync_file, sql_list
 from ringfence.stores.state import IngestBatchRow, QuarantineRow
 from ringfence.workspace import Workspace
@@ -272,6 +273,7 @@ def ingest_file(
                     quarantine_by_reason={},
                 )
             )
+        crash_point("ingest-started")
         con = connect(threads)
         tmp = ws.data_dir / "tmp"
         tmp.mkdir(exist_ok=True)
@@ -372,11 +374,13 @@ def _run_batch(
         )
 
     # Publish: each rename is atomic; the batch commits only after all of them.
+    crash_point("ingest-staged")
     for staged in sorted(reads_staging.glob("charge_day=*/*.parquet")):
         target = ws.settings.reads_dir / staged.parent.name / staged.name
         target.parent.mkdir(parents=True, exist_ok=True)
         fsync_file(staged)
         os.replace(staged, target)
+        crash_point("ingest-mid-publish")
     for staged in sorted((staging / "vault").glob("epoch=*/*.parquet")):
         target = ws.settings.vault_dir / staged.parent.name / staged.name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -390,6 +394,7 @@ def _run_batch(
             ).fetchall()
         }
     )
+    crash_point("ingest-before-commit")
     with ws.state.session() as s:
         if quarantine_rows:
             s.execute(insert(QuarantineRow), quarantine_rows)

@@ -26,6 +26,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import select
 
+from ringfence.faults import crash_point
 from ringfence.stores.state import StateDB, StoreOperationRow
 
 LONDON = ZoneInfo("Europe/London")
@@ -234,6 +235,7 @@ class ReadStore:
             fsync_file(staged)
             os.replace(staged, output)
             final = output
+            crash_point("rewrite-published")
         for path in inputs:
             path.unlink(missing_ok=True)
         shutil.rmtree(staged.parent, ignore_errors=True)
