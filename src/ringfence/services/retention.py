@@ -176,7 +176,10 @@ def _purge_reads_locked(
 
 
 def run_retention(ws: Workspace, *, as_of: date, now: datetime) -> list[Receipt]:
-    """Apply every retention rule as of a date. Idempotent: a second run deletes nothing new."""
+    """Apply every retention rule as of a date; a receipt for each deletion that happened.
+
+    Idempotent: a second run as of the same date deletes nothing and writes no receipt.
+    """
     receipts: list[Receipt] = []
     with ws.writer():
         for rule in ws.settings.retention:
@@ -188,7 +191,9 @@ def run_retention(ws: Workspace, *, as_of: date, now: datetime) -> list[Receipt]
                             _purge_reads_locked(ws, day, rule, now=now, only_pseudonyms=None)
                         )
             elif rule.target == "quarantine":
-                receipts.append(_purge_quarantine(ws, rule, cutoff, now=now))
+                receipt = _purge_quarantine(ws, rule, cutoff, now=now)
+                if receipt is not None:
+                    receipts.append(receipt)
             else:
                 receipts.extend(_destroy_keys(ws, rule, cutoff, now=now))
     return receipts
@@ -196,7 +201,7 @@ def run_retention(ws: Workspace, *, as_of: date, now: datetime) -> list[Receipt]
 
 def _purge_quarantine(
     ws: Workspace, rule: RetentionRule, cutoff: date, *, now: datetime
-) -> Receipt:
+) -> Receipt | None:
     with ws.state.session() as s:
         keys = list(
             s.scalars(
@@ -205,8 +210,9 @@ def _purge_quarantine(
                 .order_by(QuarantineRow.row_key)
             )
         )
+        if not keys:
+            return None
         s.execute(delete(QuarantineRow).where(QuarantineRow.received_on < cutoff))
-
         receipt = _new_receipt(
             rule,
             day=None,
