@@ -39,10 +39,11 @@ SHOWN = ["captured_at", "camera_id", "read_id", "confidence", "direction", "vrm_
 
 
 def _rows(t: pa.Table) -> list[dict[str, object]]:
-    rows = t.to_pylist()
+    rows: list[dict[str, object]] = t.to_pylist()
     for r in rows:
-        if isinstance(r.get("vrm_pseudonym"), bytes):
-            r["vrm_pseudonym"] = r["vrm_pseudonym"].hex()
+        pseudonym = r.get("vrm_pseudonym")
+        if isinstance(pseudonym, bytes):
+            r["vrm_pseudonym"] = pseudonym.hex()
     return rows
 
 
@@ -171,7 +172,8 @@ def quarantine_command(
                 "captured_at": r.captured_at_text,
             }
             if reveal:
-                keys = run_or_exit(lambda r=r: ws.keys.keys(r.key_epoch))
+                epoch = r.key_epoch
+                keys = run_or_exit(lambda: ws.keys.keys(epoch))
                 raw = keys.unseal(r.sealed_row, b"ringfence/quarantine/v1|" + r.row_key.encode())
                 item["original"] = json.loads(raw)
             rows.append(item)

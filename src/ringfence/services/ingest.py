@@ -460,7 +460,7 @@ def _pseudonymise(
         )
     )
     con.register("pseudonyms", mapping)
-    return mapping.num_rows
+    return int(mapping.num_rows)
 
 
 def _accept(con: duckdb.DuckDBPyConnection, ws: Workspace, days: list[date]) -> None:
@@ -547,7 +547,7 @@ def _quarantine_rows(
             for r in fresh
         ]
     )
-    out = [
+    out: list[dict[str, object]] = [
         {
             "batch_id": batch_id,
             "row_number": int(str(r[0])),

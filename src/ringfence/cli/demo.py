@@ -1,0 +1,138 @@
+"""`ringfence demo`: the whole system on a synthetic London day, with progress bars."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ringfence.cli._common import (
+    JsonOption,
+    console,
+    emit_json,
+    out,
+    run_or_exit,
+    table,
+    utc_now,
+)
+from ringfence.services.demo import DemoResult, run_demo
+
+
+def demo_command(
+    data_dir: Annotated[
+        Path,
+        typer.Option("--data-dir", help="A new directory, or one an earlier demo made"),
+    ] = Path("ringfence-demo"),
+    scale: Annotated[
+        str, typer.Option(help="tiny, small (~1% of London), medium (~10%), full, or a fraction")
+    ] = "small",
+    seed: Annotated[int, typer.Option(help="Simulation seed")] = 2026,
+    as_json: JsonOption = False,
+) -> None:
+    """Simulate a reduced-scale London day, ingest it, and summarise the store."""
+    parsed: str | float = scale
+    with contextlib.suppress(ValueError):
+        parsed = float(scale)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[stage]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=as_json,
+    ) as bars:
+        sim = bars.add_task("simulate London", total=None, stage="")
+        ing = bars.add_task("ingest reads", total=6, stage="waiting", start=False)
+
+        def on_sim(stage: str, done: int, total: int) -> None:
+            bars.update(sim, completed=done, total=total or None, stage=stage)
+
+        def on_ingest(stage: str, done: int, total: int) -> None:
+            bars.start_task(ing)
+            bars.update(sim, completed=1, total=1, stage="done")
+            bars.update(ing, completed=done, total=total, stage=stage)
+
+        result = run_or_exit(
+            lambda: run_demo(
+                data_dir,
+                now=utc_now(),
+                scale=parsed,
+                seed=seed,
+                progress=on_ingest,
+                simulate_progress=on_sim,
+            )
+        )
+    if as_json:
+        emit_json(as_payload(result))
+        return
+    render(result)
+
+
+def as_payload(r: DemoResult) -> dict[str, object]:
+    return {
+        "data_dir": str(r.data_dir),
+        "charge_day": r.day.isoformat(),
+        "cameras": r.cameras.cameras,
+        "cameras_by_network": r.cameras.networks,
+        "ingest": r.ingest.as_dict(),
+        "store": {
+            "reads": r.store.reads,
+            "files": r.store.files,
+            "bytes_on_disk": r.store.bytes_on_disk,
+            "bytes_per_read": round(r.store.bytes_per_read, 2),
+            "quarantine_by_reason": r.store.quarantine_by_reason,
+        },
+        "reads_by_borough": [
+            {"borough_gss": g, "borough": n, "reads": c} for g, n, c in r.reads_by_borough
+        ],
+        "example_lookup": asdict(r.lookup) if r.lookup else None,
+        "key_epochs": r.epochs,
+        "seconds": r.seconds,
+    }
+
+
+def render(r: DemoResult) -> None:
+    i = r.ingest
+    out.rule(f"Ringfence demo: synthetic London, charge day {r.day}")
+    out.print(
+        f"{r.cameras.cameras:,} cameras in {len(r.cameras.networks)} networks: "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(r.cameras.networks.items()))
+    )
+    verdict = "[green]reconciles[/]" if i.reconciles else "[red]DOES NOT RECONCILE[/]"
+    out.print(
+        f"Ingested {i.received:,} reads in {i.seconds:.1f}s: stored {i.stored:,} + duplicates "
+        f"{i.duplicates:,} + quarantined {i.quarantined:,} ({verdict})"
+    )
+    out.print(
+        table(
+            f"Reads per borough (top 10 of {len(r.reads_by_borough)})",
+            ["borough", "reads"],
+            [[n, f"{c:,}"] for _, n, c in r.reads_by_borough[:10]],
+        )
+    )
+    out.print(
+        table(
+            "Quarantine by reason",
+            ["reason", "rows"],
+            [[k, f"{v:,}"] for k, v in r.store.quarantine_by_reason.items()],
+        )
+    )
+    out.print(
+        f"Store: {r.store.reads:,} reads in {r.store.files} Parquet files, "
+        f"{r.store.bytes_on_disk / 1e6:.1f} MB ({r.store.bytes_per_read:.1f} bytes/read); "
+        f"{r.epochs} key epoch(s); no VRM stored in clear."
+    )
+    if r.lookup:
+        out.print(
+            f"Look-up of one vehicle by VRM: {r.lookup.reads} reads at "
+            f"{len(r.lookup.cameras)} cameras in {r.lookup.seconds * 1000:.0f} ms"
+        )
+    out.print(f"Data directory: {r.data_dir.resolve()}")
+    out.print(
+        "Next: `ringfence reads summary --data-dir ...`, `ringfence keys list`, "
+        "`ringfence retention rules`."
+    )

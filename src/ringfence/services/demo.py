@@ -1,0 +1,151 @@
+"""The demo: the whole system on the embedded default, end to end, on a synthetic London day.
+
+For now (the foundation): simulate a reduced-scale day, register the cameras, ingest the reads,
+and summarise what the store holds. Later capabilities extend `run_demo` step by step.
+
+The demo owns its data directory: it refuses to touch a non-empty directory that it did not
+create (marked by `.ringfence-demo`), so it can never wipe an operator's real data.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from importlib.resources import files
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from ringfence.errors import ConfigError
+from ringfence.services.cameras import CameraImport, import_cameras
+from ringfence.services.ingest import IngestReport, ingest_file
+from ringfence.services.reads import StoreSummary, read_counts, store_summary, vrm_history
+from ringfence.stores.readstore import LONDON, london_day_bounds
+from ringfence.workspace import Workspace
+
+MARKER = ".ringfence-demo"
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    vrm: str
+    reads: int
+    cameras: list[str]
+    seconds: float
+
+
+@dataclass
+class DemoResult:
+    data_dir: Path
+    day: date
+    cameras: CameraImport
+    ingest: IngestReport
+    store: StoreSummary
+    reads_by_borough: list[tuple[str, str, int]]
+    lookup: Lookup | None
+    epochs: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def prepare_dir(data_dir: Path) -> None:
+    """Create a fresh demo directory, or refuse if it holds data the demo did not make."""
+    if data_dir.exists() and any(data_dir.iterdir()):
+        if not (data_dir / MARKER).exists():
+            raise ConfigError(
+                f"{data_dir} holds data the demo did not create; pass --data-dir with a new or "
+                "demo directory"
+            )
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / MARKER).write_text("created by `ringfence demo`; safe to delete\n")
+
+
+def borough_names() -> dict[str, str]:
+    text = (files("ringfence.data.london") / "london_boroughs_census2021.csv").read_text()
+    return {r["gss_code"]: r["name"] for r in csv.DictReader(text.splitlines())}
+
+
+def run_demo(
+    data_dir: Path,
+    *,
+    now: datetime,
+    scale: str | float = "small",
+    seed: int = 2026,
+    progress: Progress | None = None,
+    simulate_progress: Progress | None = None,
+) -> DemoResult:
+    from ringfence.simulate import simulate  # the simulator is only needed by the demo
+
+    prepare_dir(data_dir)
+    day = (now.astimezone(LONDON) - timedelta(days=1)).date()
+    timings: dict[str, float] = {}
+    clock = datetime.now
+
+    started = clock()
+    incoming = data_dir / "incoming"
+    simulate(incoming, day=day, seed=seed, scale=scale, progress=simulate_progress)
+    timings["simulate"] = (clock() - started).total_seconds()
+
+    ws = Workspace.open(data_dir)
+    try:
+        cameras = import_cameras(ws, incoming / "cameras.csv")
+        started = clock()
+        report = ingest_file(
+            ws, incoming / f"reads-{day.isoformat()}.parquet", now=now, progress=progress
+        )
+        timings["ingest"] = (clock() - started).total_seconds()
+
+        names = borough_names()
+        counts = read_counts(ws, "borough", day, day).to_pylist()
+        by_borough = sorted(
+            (
+                (r["borough"], names.get(r["borough"], "outside boroughs"), int(r["reads"]))
+                for r in counts
+            ),
+            key=lambda t: -t[2],
+        )
+        lookup = _example_lookup(ws, incoming, day)
+        return DemoResult(
+            data_dir=data_dir,
+            day=day,
+            cameras=cameras,
+            ingest=report,
+            store=store_summary(ws),
+            reads_by_borough=by_borough,
+            lookup=lookup,
+            epochs=len(ws.keys.epochs()),
+            seconds=timings,
+        )
+    finally:
+        ws.close()
+
+
+def _example_lookup(ws: Workspace, incoming: Path, day: date) -> Lookup | None:
+    """Look one simulated vehicle up by VRM, as an operator would, and time it."""
+    truth = pq.read_table(
+        incoming / f"truth-{day.isoformat()}.parquet", columns=["true_vrm", "kind"]
+    )
+    genuine = [
+        v
+        for v, k in zip(
+            truth.column("true_vrm").to_pylist(), truth.column("kind").to_pylist(), strict=True
+        )
+        if k == "genuine" and v
+    ]
+    if not genuine:
+        return None
+    vrm = genuine[len(genuine) // 2]
+    start, end = london_day_bounds(day)
+    began = datetime.now()
+    found = vrm_history(ws, vrm, start, end)
+    elapsed = (datetime.now() - began).total_seconds()
+    return Lookup(
+        vrm=vrm,
+        reads=found.reads.num_rows,
+        cameras=sorted(set(found.reads.column("camera_id").to_pylist())),
+        seconds=elapsed,
+    )
