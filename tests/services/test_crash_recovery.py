@@ -19,13 +19,13 @@ from pathlib import Path
 import duckdb
 import pytest
 from sqlalchemy import func, select
-from support import write_reads
 
 from ringfence.faults import CRASH_POINTS
 from ringfence.services.cameras import import_cameras
 from ringfence.services.ingest import ingest_file
 from ringfence.stores.state import IngestBatchRow, QuarantineRow
 from ringfence.workspace import Workspace
+from support import write_reads
 
 CHILD = """
 import sys

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -10,16 +9,17 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from support import write_reads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from ringfence.errors import InputError, SchemaError
 from ringfence.services.ingest import ingest_file
+from ringfence.services.quarantine import list_quarantine
 from ringfence.services.reads import store_summary, vrm_history
 from ringfence.stores.state import IngestBatchRow, QuarantineRow
 from ringfence.workspace import Workspace
+from support import write_reads
 
 GOOD = [
     {
@@ -167,13 +167,12 @@ def test_quarantined_row_keeps_the_original_sealed(ws: Workspace, tmp_path: Path
             select(QuarantineRow).where(QuarantineRow.reason == "unreadable_plate")
         ).one()
         assert b"AB1?" not in row.sealed_row  # the clear plate is not readable at rest
-        original = json.loads(
-            ws.keys.keys(row.key_epoch).unseal(
-                row.sealed_row, b"ringfence/quarantine/v1|" + row.row_key.encode()
-            )
-        )
-    assert original["plate"] == "AB1?"
-    assert original["camera_id"] == "C1"
+    (shown,) = list_quarantine(ws, reason="unreadable_plate", reveal=True)
+    assert shown.original is not None
+    assert (shown.original["plate"], shown.original["camera_id"]) == ("AB1?", "C1")
+    assert shown.row_number == len(GOOD) + list(BAD).index("unreadable_plate") + 1
+    (hidden,) = list_quarantine(ws, reason="unreadable_plate")
+    assert hidden.original is None
 
 
 def test_store_holds_no_clear_vrm_and_recovers_it_from_the_vault(

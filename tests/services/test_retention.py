@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from support import write_reads
 
 from ringfence.errors import InputError
 from ringfence.services.ingest import ingest_file
@@ -24,6 +23,7 @@ from ringfence.services.retention import (
 )
 from ringfence.settings import RetentionRule
 from ringfence.workspace import Workspace
+from support import write_reads
 
 DAY1, DAY2 = "2026-11-20", "2026-11-27"
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from support import write_reads
 
 from ringfence.errors import KeyDestroyedError, KeyError_
 from ringfence.services.ingest import ingest_file
@@ -16,6 +16,7 @@ from ringfence.services.reads import vrm_history
 from ringfence.services.retention import destroy_epoch
 from ringfence.stores.keys import KeyRing
 from ringfence.workspace import Workspace
+from support import write_reads
 
 
 def test_epochs_follow_the_rotation_period(ws_any: Workspace, now: datetime) -> None:
@@ -36,7 +37,7 @@ def test_changed_rotation_period_never_overlaps(ws_any: Workspace, now: datetime
     weekly = KeyRing(ws_any.keys.keys_dir, ws_any.state, rotation_days=7, anchor=date(2000, 1, 3))
     weekly.ensure_epochs([date(2026, 11, 1) + timedelta(days=i) for i in range(70)], now=now)
     spans = sorted((e.starts_on, e.ends_on) for e in weekly.epochs())
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert end <= start
     covered = {d for s, e in spans for d in (s + timedelta(days=i) for i in range((e - s).days))}
     assert all(date(2026, 11, 1) + timedelta(days=i) in covered for i in range(70))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 
 import pyarrow as pa
 import typer
-from sqlalchemy import select
 
 from ringfence.cli._common import (
     DataDirOption,
@@ -22,6 +21,7 @@ from ringfence.cli._common import (
     utc_now,
 )
 from ringfence.services.ingest import compact_days
+from ringfence.services.quarantine import list_quarantine
 from ringfence.services.reads import (
     COUNT_DIMENSIONS,
     read_counts,
@@ -29,7 +29,6 @@ from ringfence.services.reads import (
     store_summary,
     vrm_history,
 )
-from ringfence.stores.state import QuarantineRow
 
 app = typer.Typer(help="Query stored reads, the quarantine and the store.", no_args_is_help=True)
 
@@ -154,40 +153,17 @@ def quarantine_command(
 ) -> None:
     """Rows that could not be accepted, with their reasons."""
     ws = open_workspace(data_dir)
-    with ws.state.session() as s:
-        q = select(QuarantineRow).order_by(QuarantineRow.id).limit(limit)
-        if reason:
-            q = q.where(QuarantineRow.reason == reason)
-        if batch:
-            q = q.where(QuarantineRow.batch_id == batch)
-        found = s.scalars(q).all()
-        rows: list[dict[str, object]] = []
-        for r in found:
-            item: dict[str, object] = {
-                "batch_id": r.batch_id,
-                "row_number": r.row_number,
-                "reason": r.reason,
-                "detail": r.detail,
-                "camera_id": r.camera_id,
-                "captured_at": r.captured_at_text,
-            }
-            if reveal:
-                epoch = r.key_epoch
-                keys = run_or_exit(lambda: ws.keys.keys(epoch))
-                raw = keys.unseal(r.sealed_row, b"ringfence/quarantine/v1|" + r.row_key.encode())
-                item["original"] = json.loads(raw)
-            rows.append(item)
+    found = run_or_exit(
+        lambda: list_quarantine(ws, reason=reason, batch_id=batch, reveal=reveal, limit=limit)
+    )
+    rows = [asdict(q) for q in found]
     if as_json:
         emit_json(rows)
         return
     cols = ["batch_id", "row_number", "reason", "camera_id", "captured_at"]
-    out.print(
-        table(
-            f"{len(rows)} quarantined rows",
-            cols + (["original"] if reveal else []),
-            [[r[c] for c in cols] + ([r["original"]] if reveal else []) for r in rows],
-        )
-    )
+    if reveal:
+        cols.append("original")
+    out.print(table(f"{len(rows)} quarantined rows", cols, [[r[c] for c in cols] for r in rows]))
 
 
 @app.command("compact")

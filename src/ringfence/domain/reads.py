@@ -38,7 +38,11 @@ STRIP_CLASS = _strip_class()
 
 def normalise_sql(column: str) -> str:
     """SQL equal to `vrm.normalise` for one text column (tested against it on random text)."""
-    return f"upper(regexp_replace({column}, '{STRIP_CLASS}', '', 'g'))"
+    # translate, not upper(): normalise upper-cases ASCII only, and so must the engine.
+    return (
+        f"translate(regexp_replace({column}, '{STRIP_CLASS}', '', 'g'), "
+        "'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')"
+    )
 
 
 def plate_class_sql(column: str, as_of: date) -> str:
