@@ -116,3 +116,20 @@ def test_vault_rejects_an_entry_moved_between_rows(ws: Workspace, now: datetime)
     pq.write_table(swapped, ws.vault.epoch_dir(epoch.epoch) / "part-b1.parquet")
     with pytest.raises(VaultError, match="authentication"):
         ws.vault.recover(keys, [p1])
+
+
+def test_sql_pseudonyms_equal_python_pseudonyms(ws: Workspace, now: datetime) -> None:
+    import duckdb
+    import pyarrow as pa
+
+    from ringfence.stores.keys import pseudonym_sql
+
+    epoch = ws.keys.ensure_epochs([date(2026, 11, 27)], now=now)[date(2026, 11, 27)]
+    keys = ws.keys.keys(epoch.epoch)
+    inner, outer = keys.hmac_blocks()
+    vrms = ["AB12CDE", "LX73ABC", "M123ABC", "Q1ABC", "A", "ÄÖ"]
+    con = duckdb.connect()
+    n = len(vrms)
+    con.register("v", pa.table({"vrm": vrms, "i": [inner] * n, "o": [outer] * n}))
+    got = con.execute(f"SELECT {pseudonym_sql('vrm', 'i', 'o')} FROM v").fetchall()
+    assert [bytes(g[0]) for g in got] == keys.pseudonymise(vrms)

@@ -20,6 +20,7 @@ import os
 import shutil
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -27,14 +28,15 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from ringfence.domain.reads import QUARANTINE_REASONS, normalise_sql, plate_class_sql
+from ringfence.domain.reads import normalise_sql, plate_class_sql
 from ringfence.errors import InputError, SchemaError, StateError
 from ringfence.faults import crash_point
+from ringfence.services.quarantine import associated_data
+from ringfence.stores.keys import pseudonym_sql
 from ringfence.stores.readstore import connect, fsync_file, sql_list
-from ringfence.stores.state import IngestBatchRow, QuarantineRow
+from ringfence.stores.state import IngestBatchRow, QuarantineRow, bulk_insert
 from ringfence.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -109,8 +111,12 @@ def _sha256(path: Path) -> str:
 
 
 # -- loading ------------------------------------------------------------------------------
-def _load_source(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> None:
-    """Create temp table `src`: one row per input row, `rn` its 1-based position in the file."""
+def _load_source(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> dict[str, str]:
+    """Create temp table `src`: one row per input row, `rn` its 1-based position in the file.
+
+    Columns keep the types the file gives them (a Parquet timestamp stays a timestamp), so a
+    well-typed file is never rendered to text and parsed back. Returns each column's type.
+    """
     p = str(path).replace("'", "''")
     try:
         if fmt == "csv":
@@ -134,18 +140,7 @@ def _load_source(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> None:
             f"{path}: missing required read columns: {', '.join(missing)} "
             f"(found: {', '.join(sorted(types)) or 'none'})"
         )
-    cols = []
-    for name in RAW_COLUMNS:
-        if name not in types:
-            cols.append(f"NULL::VARCHAR AS {name}")
-        elif name == "captured_at" and types[name].startswith("TIMESTAMP WITH TIME ZONE"):
-            # A zoned Parquet timestamp is unambiguous: render it with its offset.
-            cols.append(f"strftime({name}, '%Y-%m-%dT%H:%M:%S.%f+00:00') AS {name}")
-        elif name == "captured_at" and types[name].startswith("TIMESTAMP"):
-            # A naive Parquet timestamp: kept without offset so validation rejects it.
-            cols.append(f"strftime({name}, '%Y-%m-%dT%H:%M:%S.%f') AS {name}")
-        else:
-            cols.append(f"CAST({name} AS VARCHAR) AS {name}")
+    cols = [name if name in types else f"NULL::VARCHAR AS {name}" for name in RAW_COLUMNS]
     # Row order is the file's order only while DuckDB preserves insertion order.
     con.execute("SET preserve_insertion_order = true")
     try:
@@ -158,39 +153,70 @@ def _load_source(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> None:
         raise InputError(f"{path}: cannot be read as {fmt}: {exc}") from exc
     finally:
         con.execute("SET preserve_insertion_order = false")
+    return {name: types.get(name, "VARCHAR") for name in RAW_COLUMNS}
 
 
-def _check(con: duckdb.DuckDBPyConnection, now: datetime, ws: Workspace) -> None:
+def _text(column: str) -> str:
+    return f"NULLIF(trim(CAST({column} AS VARCHAR)), '')"
+
+
+def _time_sql(kind: str) -> tuple[str, str, str]:
+    """(parsed instant, has an offset, is missing) for the captured_at column's type."""
+    if kind.startswith("TIMESTAMP WITH TIME ZONE"):
+        return "s.captured_at", "TRUE", "s.captured_at IS NULL"
+    if kind.startswith("TIMESTAMP"):
+        # A naive timestamp: parsed only so the row can be refused as naive, never stored.
+        return "CAST(s.captured_at AS TIMESTAMPTZ)", "FALSE", "s.captured_at IS NULL"
+    text = _text("s.captured_at")
+    return (
+        f"TRY_CAST({text} AS TIMESTAMPTZ)",
+        f"regexp_full_match({text}, '{ISO_WITH_OFFSET}')",
+        f"{text} IS NULL",
+    )
+
+
+def _check(
+    con: duckdb.DuckDBPyConnection, now: datetime, ws: Workspace, types: dict[str, str]
+) -> None:
     """Create temp table `checked`: parsed fields plus the first failing reason (or NULL)."""
     skew = timedelta(seconds=ws.settings.max_future_skew_seconds)
     oldest = now - timedelta(days=ws.settings.max_read_age_days)
-    vrm = normalise_sql("s.plate")
+    instant, has_offset, no_time = _time_sql(types["captured_at"])
+    lane_given = (
+        "s.lane IS NOT NULL" if types["lane"] != "VARCHAR" else f"{_text('s.lane')} IS NOT NULL"
+    )
+    # Normalising and classifying plates is regex work: do it once per distinct plate text.
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE parsed AS
-        SELECT s.rn,
-               NULLIF(trim(s.read_id), '') AS vendor_read_id,
-               trim(s.camera_id) AS camera_id,
-               regexp_full_match(trim(s.captured_at), '{ISO_WITH_OFFSET}') AS has_offset,
-               TRY_CAST(trim(s.captured_at) AS TIMESTAMPTZ) AS captured_at,
-               TRY_CAST(s.confidence AS DOUBLE) AS confidence,
-               NULLIF(trim(s.direction), '') AS direction,
-               TRY_CAST(s.lane AS SMALLINT) AS lane,
-               s.lane IS NOT NULL AND trim(s.lane) <> '' AS has_lane,
-               NULLIF(trim(s.image_ref), '') AS image_ref,
-               {vrm} AS vrm,
-               s.captured_at IS NULL OR trim(s.captured_at) = '' AS no_time
-        FROM src s
+        CREATE OR REPLACE TEMP TABLE plates AS
+        SELECT plate, vrm, {plate_class_sql("vrm", now.date())} AS vrm_class
+        FROM (SELECT plate, {normalise_sql("plate")} AS vrm
+              FROM (SELECT DISTINCT CAST(plate AS VARCHAR) AS plate FROM src))
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE checked AS
-        SELECT p.*,
+        WITH parsed AS (
+          SELECT s.rn,
+                 {_text("s.read_id")} AS vendor_read_id,
+                 {_text("s.camera_id")} AS camera_id,
+                 {instant} AS captured_at,
+                 {has_offset} AS has_offset,
+                 {no_time} AS no_time,
+                 TRY_CAST(s.confidence AS DOUBLE) AS confidence,
+                 {_text("s.direction")} AS direction,
+                 TRY_CAST(s.lane AS SMALLINT) AS lane,
+                 {lane_given} AS has_lane,
+                 {_text("s.image_ref")} AS image_ref,
+                 CAST(s.plate AS VARCHAR) AS plate
+          FROM src s
+        )
+        SELECT p.* EXCLUDE (plate, has_offset, no_time, has_lane),
+               pl.vrm, pl.vrm_class,
                CAST(timezone('Europe/London', p.captured_at) AS DATE) AS charge_day,
-               {plate_class_sql("p.vrm", now.date())} AS vrm_class,
                CASE
-                 WHEN p.camera_id IS NULL OR p.camera_id = '' THEN 'missing_camera'
+                 WHEN p.camera_id IS NULL THEN 'missing_camera'
                  WHEN p.no_time THEN 'missing_time'
                  WHEN NOT p.has_offset AND p.captured_at IS NOT NULL THEN 'naive_time'
                  WHEN p.captured_at IS NULL THEN 'bad_time'
@@ -203,15 +229,16 @@ def _check(con: duckdb.DuckDBPyConnection, now: datetime, ws: Workspace) -> None
                  WHEN p.confidence IS NULL OR isnan(p.confidence)
                    OR p.confidence < 0 OR p.confidence > 1 THEN 'bad_confidence'
                  WHEN p.has_lane AND p.lane IS NULL THEN 'bad_lane'
-                 WHEN p.vrm IS NULL OR p.vrm = '' THEN 'no_plate'
-                 WHEN {plate_class_sql("p.vrm", now.date())} = 'invalid' THEN 'unreadable_plate'
+                 WHEN pl.vrm IS NULL OR pl.vrm = '' THEN 'no_plate'
+                 WHEN pl.vrm_class = 'invalid' THEN 'unreadable_plate'
                  WHEN length(p.vendor_read_id) > 64 THEN 'bad_read_id'
                END AS reason
-        FROM parsed p LEFT JOIN cameras c ON c.camera_id = p.camera_id
+        FROM parsed p
+        LEFT JOIN cameras c ON c.camera_id = p.camera_id
+        LEFT JOIN plates pl ON pl.plate = p.plate
         """,
         [now + skew, oldest],
     )
-    con.execute("DROP TABLE parsed")
 
 
 # -- the batch ----------------------------------------------------------------------------
@@ -288,7 +315,9 @@ def ingest_file(
         finally:
             con.close()
         if compact:
-            compact_days(ws, [date.fromisoformat(d) for d in report.charge_days], now=now)
+            # Every day, not only this batch's: a merge an earlier crash interrupted is finished
+            # here. Days already in one file cost a directory listing.
+            compact_days(ws, ws.reads.days(), now=now)
     return replace(report, seconds=time.perf_counter() - started, recovered=recovered)
 
 
@@ -314,9 +343,9 @@ def _run_batch(
     stages = 6
     tick("reading", 0, stages)
     con.register("cameras", ws.require_cameras())
-    _load_source(con, path, fmt)
+    types = _load_source(con, path, fmt)
     tick("validating", 1, stages)
-    _check(con, now, ws)
+    _check(con, now, ws, types)
     received = _scalar(con, "SELECT count(*) FROM checked")
 
     tick("pseudonymising", 2, stages)
@@ -326,19 +355,9 @@ def _run_batch(
             "SELECT DISTINCT charge_day FROM checked WHERE reason IS NULL ORDER BY 1"
         ).fetchall()
     ]
-    epochs = ws.keys.ensure_epochs(days, now=now)
-    con.register(
-        "epochs",
-        pa.table(
-            {
-                "charge_day": pa.array(days, pa.date32()),
-                "key_epoch": pa.array([epochs[d].epoch for d in days], pa.int32()),
-            }
-        ),
-    )
     staging = ws.reads.staging_dir / batch_id
     staging.mkdir(parents=True, exist_ok=True)
-    _pseudonymise(ws, con, staging, batch_id)
+    _pseudonymise(ws, con, days, staging, batch_id, now=now)
 
     tick("deduplicating", 3, stages)
     _accept(con, ws, days)
@@ -352,7 +371,8 @@ def _run_batch(
             COPY (SELECT read_id, camera_id, captured_at, vrm_pseudonym, key_epoch, vrm_class,
                          confidence, direction, lane, image_ref, '{batch_id}' AS batch_id,
                          charge_day
-                  FROM accepted WHERE status = 'new')
+                  FROM accepted WHERE status = 'new'
+                  ORDER BY charge_day, vrm_pseudonym, captured_at)
             TO '{reads_staging}'
             (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (charge_day),
              FILENAME_PATTERN 'part-{batch_id}-{{i}}', ROW_GROUP_SIZE 100000)
@@ -361,9 +381,7 @@ def _run_batch(
 
     tick("quarantining", 5, stages)
     quarantine_rows, quarantine_dupes = _quarantine_rows(ws, con, batch_id, now=now)
-    by_reason: dict[str, int] = {}
-    for row in quarantine_rows:
-        by_reason[str(row["reason"])] = by_reason.get(str(row["reason"]), 0) + 1
+    by_reason = Counter(str(row[2]) for row in quarantine_rows)
     stored = int(counts.get("new", 0))
     duplicates = int(counts.get("duplicate", 0)) + quarantine_dupes
     quarantined = len(quarantine_rows)
@@ -396,8 +414,7 @@ def _run_batch(
     )
     crash_point("ingest-before-commit")
     with ws.state.session() as s:
-        if quarantine_rows:
-            s.execute(insert(QuarantineRow), quarantine_rows)
+        bulk_insert(s, QuarantineRow.__tablename__, QUARANTINE_COLUMNS, quarantine_rows)
         batch = s.get(IngestBatchRow, batch_id)
         assert batch is not None
         batch.status = "committed"
@@ -405,7 +422,7 @@ def _run_batch(
         batch.received, batch.stored = received, stored
         batch.duplicates, batch.quarantined = duplicates, quarantined
         batch.charge_days = stored_days
-        batch.quarantine_by_reason = by_reason
+        batch.quarantine_by_reason = dict(by_reason)
     shutil.rmtree(staging, ignore_errors=True)
     tick("done", stages, stages)
     return IngestReport(
@@ -422,45 +439,72 @@ def _run_batch(
 
 
 def _pseudonymise(
-    ws: Workspace, con: duckdb.DuckDBPyConnection, staging: Path, batch_id: str
+    ws: Workspace,
+    con: duckdb.DuckDBPyConnection,
+    days: list[date],
+    staging: Path,
+    batch_id: str,
+    *,
+    now: datetime,
 ) -> int:
-    """Key each distinct (VRM, epoch) once; seal VRMs the vault does not hold yet."""
-    distinct = con.sql(
-        "SELECT e.key_epoch, c.vrm FROM (SELECT DISTINCT charge_day, vrm FROM checked "
-        "WHERE reason IS NULL) c JOIN epochs e USING (charge_day) "
-        "GROUP BY ALL ORDER BY 1"
-    ).to_arrow_table()
-    tables = []
-    for epoch in sorted(set(distinct.column("key_epoch").to_pylist())):
-        keys = ws.keys.keys(epoch)
-        mask = pc.equal(distinct.column("key_epoch"), epoch)
-        vrms = distinct.filter(mask).column("vrm").to_pylist()
-        pseudonyms = pa.array(keys.pseudonymise(vrms), pa.binary())
-        tables.append(
-            pa.table(
-                {
-                    "key_epoch": pa.array([epoch] * len(vrms), pa.int32()),
-                    "vrm": pa.array(vrms, pa.string()),
-                    "vrm_pseudonym": pseudonyms,
-                }
-            )
-        )
-        held = set(ws.vault.known(con, epoch, pseudonyms).to_pylist())
-        new = [(v, p) for v, p in zip(vrms, pseudonyms.to_pylist(), strict=True) if p not in held]
-        ws.vault.stage(keys, [v for v, _ in new], [p for _, p in new], staging / "vault", batch_id)
-    mapping = (
-        pa.concat_tables(tables)
-        if tables
-        else pa.table(
+    """Key each distinct (VRM, epoch) once, in DuckDB; seal the VRMs the vault lacks.
+
+    Creates temp table `pseudonyms` (key_epoch, vrm, vrm_pseudonym). Returns how many VRMs
+    were newly sealed into the vault.
+    """
+    epochs = ws.keys.ensure_epochs(days, now=now)
+    numbers = sorted({e.epoch for e in epochs.values()})
+    blocks = [ws.keys.keys(n).hmac_blocks() for n in numbers]
+    con.register(
+        "epochs",
+        pa.table(
             {
-                "key_epoch": pa.array([], pa.int32()),
-                "vrm": pa.array([], pa.string()),
-                "vrm_pseudonym": pa.array([], pa.binary()),
+                "charge_day": pa.array(days, pa.date32()),
+                "key_epoch": pa.array([epochs[d].epoch for d in days], pa.int32()),
             }
-        )
+        ),
     )
-    con.register("pseudonyms", mapping)
-    return int(mapping.num_rows)
+    con.register(
+        "epoch_keys",
+        pa.table(
+            {
+                "key_epoch": pa.array(numbers, pa.int32()),
+                "inner_pad": pa.array([b[0] for b in blocks], pa.binary()),
+                "outer_pad": pa.array([b[1] for b in blocks], pa.binary()),
+            }
+        ),
+    )
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE pseudonyms AS
+            SELECT d.key_epoch, d.vrm,
+                   {pseudonym_sql("d.vrm", "k.inner_pad", "k.outer_pad")} AS vrm_pseudonym
+            FROM (SELECT DISTINCT e.key_epoch, c.vrm
+                  FROM checked c JOIN epochs e USING (charge_day)
+                  WHERE c.reason IS NULL) d
+            JOIN epoch_keys k USING (key_epoch)
+            """
+        )
+    finally:
+        con.unregister("epoch_keys")  # the pads are key material: drop them at once
+    sealed = 0
+    for number in numbers:
+        files = ws.vault.files(number)
+        held = (
+            f"SELECT vrm_pseudonym FROM read_parquet({sql_list(files)})"
+            if files
+            else "SELECT NULL::BLOB AS vrm_pseudonym WHERE false"
+        )
+        new = con.execute(
+            f"SELECT vrm, vrm_pseudonym FROM pseudonyms WHERE key_epoch = ? "
+            f"AND vrm_pseudonym NOT IN ({held})",
+            [number],
+        ).fetchnumpy()
+        vrms, pseudonyms = new["vrm"].tolist(), new["vrm_pseudonym"].tolist()
+        ws.vault.stage(ws.keys.keys(number), vrms, pseudonyms, staging / "vault", batch_id)
+        sealed += len(vrms)
+    return sealed
 
 
 def _accept(con: duckdb.DuckDBPyConnection, ws: Workspace, days: list[date]) -> None:
@@ -506,75 +550,79 @@ def _accept(con: duckdb.DuckDBPyConnection, ws: Workspace, days: list[date]) -> 
     )
 
 
+QUARANTINE_COLUMNS = (
+    "batch_id",
+    "row_number",
+    "reason",
+    "row_key",
+    "camera_id",
+    "captured_at_text",
+    "key_epoch",
+    "sealed_row",
+    "received_on",
+)
+
+
 def _quarantine_rows(
     ws: Workspace, con: duckdb.DuckDBPyConnection, batch_id: str, *, now: datetime
-) -> tuple[list[dict[str, object]], int]:
-    """Rows for the quarantine table, sealed; and how many were already quarantined before."""
+) -> tuple[list[tuple[object, ...]], int]:
+    """Rows for the quarantine table (in QUARANTINE_COLUMNS order), sealed; and how many
+    refused rows were already in the quarantine (from an earlier batch or earlier in this one).
+    """
     raw_json = "to_json(struct_pack(" + ", ".join(f"{c} := s.{c}" for c in RAW_COLUMNS) + "))"
     rows = con.execute(
         f"""
-        SELECT q.rn, q.reason, s.camera_id, s.captured_at, {raw_json} AS raw,
-               md5({raw_json}) AS row_key
-        FROM (SELECT rn, reason FROM checked WHERE reason IS NOT NULL
-              UNION ALL
-              SELECT rn, 'read_id_conflict' FROM accepted WHERE status = 'read_id_conflict') q
-        JOIN src s USING (rn) ORDER BY q.rn
+        SELECT rn, reason, camera_id, captured_at, raw, md5(raw) AS row_key
+        FROM (
+          SELECT q.rn, q.reason, left(CAST(s.camera_id AS VARCHAR), 64) AS camera_id,
+                 left(CAST(s.captured_at AS VARCHAR), 64) AS captured_at, {raw_json} AS raw
+          FROM (SELECT rn, reason FROM checked WHERE reason IS NOT NULL
+                UNION ALL
+                SELECT rn, 'read_id_conflict' FROM accepted WHERE status = 'read_id_conflict') q
+          JOIN src s USING (rn)
+        ) ORDER BY rn
         """
     ).fetchall()
     if not rows:
         return [], 0
-    keys = [r[5] for r in rows]
     already: set[str] = set()
+    keys = [r[5] for r in rows]
     with ws.state.session() as s:
         for i in range(0, len(keys), 5000):
             chunk = keys[i : i + 5000]
-            already |= set(
+            already.update(
                 s.scalars(select(QuarantineRow.row_key).where(QuarantineRow.row_key.in_(chunk)))
             )
-    fresh: list[tuple[object, ...]] = []
-    seen: set[str] = set()
+    fresh = []
     for r in rows:
-        if r[5] in already or r[5] in seen:
-            continue
-        seen.add(r[5])
-        fresh.append(r)
+        if r[5] not in already:
+            already.add(r[5])  # an identical row later in the same file is a duplicate too
+            fresh.append(r)
     received_on = now.astimezone(UTC).date()
-    seal_epoch = ws.keys.ensure_epochs([received_on], now=now)[received_on]
-    keys_now = ws.keys.keys(seal_epoch.epoch)
-    sealed = keys_now.seal(
-        [
-            (str(r[4]).encode("utf-8"), b"ringfence/quarantine/v1|" + str(r[5]).encode())
-            for r in fresh
-        ]
+    epoch = ws.keys.ensure_epochs([received_on], now=now)[received_on].epoch
+    sealed = ws.keys.keys(epoch).seal(
+        [(r[4].encode("utf-8"), associated_data(r[5])) for r in fresh]
     )
-    out: list[dict[str, object]] = [
-        {
-            "batch_id": batch_id,
-            "row_number": int(str(r[0])),
-            "reason": str(r[1]),
-            "detail": QUARANTINE_REASONS[str(r[1])],
-            "row_key": str(r[5]),
-            "camera_id": (str(r[2])[:64] if r[2] is not None else None),
-            "captured_at_text": (str(r[3])[:64] if r[3] is not None else None),
-            "key_epoch": seal_epoch.epoch,
-            "sealed_row": blob,
-            "received_on": received_on,
-        }
+    day = received_on.isoformat()
+    out: list[tuple[object, ...]] = [
+        (batch_id, r[0], r[1], r[5], r[2], r[3], epoch, blob, day)
         for r, blob in zip(fresh, sealed, strict=True)
     ]
     return out, len(rows) - len(fresh)
 
 
 def compact_days(ws: Workspace, days: list[date], *, now: datetime) -> int:
-    """Rewrite each day that has more than one file, or unsorted batch files, into one."""
+    """Merge each day that has more than one file into one sorted file.
+
+    Every file ingest writes is already sorted by (vrm_pseudonym, captured_at), so a day that
+    arrived in one batch is left as it is.
+    """
     rewritten = 0
     con = connect()
     try:
         for day in days:
             files = ws.reads.files(day)
-            if len(files) == 1 and files[0].name.startswith("compact-"):
-                continue
-            if files:
+            if len(files) > 1:
                 ws.reads.rewrite_day(con, day, kind="compact", now=now)
                 rewritten += 1
     finally:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ringfence.domain.reads import QUARANTINE_REASONS
 from ringfence.stores.state import QuarantineRow
 from ringfence.workspace import Workspace
 
@@ -53,7 +54,7 @@ def list_quarantine(
                 batch_id=r.batch_id,
                 row_number=r.row_number,
                 reason=r.reason,
-                detail=r.detail,
+                detail=QUARANTINE_REASONS.get(r.reason, r.reason),
                 camera_id=r.camera_id,
                 captured_at=r.captured_at_text,
                 original=unseal(ws, r) if reveal else None,

@@ -63,9 +63,18 @@ class EpochKeys:
         out: list[bytes] = []
         for vrm in vrms:
             mac = base.copy()
-            mac.update(vrm.encode("ascii", "replace"))
+            mac.update(vrm.encode("utf-8"))
             out.append(mac.digest()[:PSEUDONYM_BYTES])
         return out
+
+    def hmac_blocks(self) -> tuple[bytes, bytes]:
+        """The pseudonym key's HMAC inner and outer pad blocks (RFC 2104), for SQL engines.
+
+        With them an engine computes the same pseudonym as `pseudonymise` in one vectorised
+        expression (see `pseudonym_sql`); they are as secret as the key and stay in memory.
+        """
+        block = self.pseudonym_key.ljust(64, b"\0")
+        return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
 
     def seal(self, items: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
         """AES-GCM each (payload, associated data) under a fresh nonce: nonce + ciphertext."""
@@ -252,6 +261,14 @@ class KeyRing:
 
     def _path(self, epoch: int) -> Path:
         return self.keys_dir / f"epoch-{epoch:05d}.key"
+
+
+def pseudonym_sql(vrm: str, inner: str, outer: str) -> str:
+    """SQL (DuckDB) for HMAC-SHA256(key, vrm)[:16], given columns holding the pad blocks."""
+    return (
+        f"unhex(left(sha256({outer} || unhex(sha256({inner} || encode({vrm})))), "
+        f"{PSEUDONYM_BYTES * 2}))"
+    )
 
 
 def _fingerprint(master: bytes) -> str:

@@ -8,7 +8,7 @@ key epochs, store operations in flight (for crash recovery), deletion receipts a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from importlib.resources import files
@@ -26,6 +26,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -121,21 +122,22 @@ class QuarantineRow(Base):
 
     The original row is sealed (AES-GCM under the key epoch of the day it was received) because it
     may hold a clear VRM; the reason and non-personal fields stay readable for triage.
+    Only `row_key` is indexed: a large batch can quarantine hundreds of thousands of rows, and
+    each extra index costs more at insert than the occasional triage scan saves.
     """
 
     __tablename__ = "quarantine"
     __table_args__ = (UniqueConstraint("row_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    batch_id: Mapped[str] = mapped_column(ForeignKey("ingest_batches.batch_id"), index=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("ingest_batches.batch_id"))
     row_number: Mapped[int] = mapped_column(Integer)
-    reason: Mapped[str] = mapped_column(String(32), index=True)
-    detail: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(32))  # explained by QUARANTINE_REASONS
     row_key: Mapped[str] = mapped_column(String(32))
     camera_id: Mapped[str | None] = mapped_column(String(64))
     captured_at_text: Mapped[str | None] = mapped_column(String(64))
     key_epoch: Mapped[int] = mapped_column(Integer)
     sealed_row: Mapped[bytes] = mapped_column(LargeBinary)
-    received_on: Mapped[date] = mapped_column(Date, index=True)
+    received_on: Mapped[date] = mapped_column(Date)
 
 
 class StoreOperationRow(Base):
@@ -191,6 +193,43 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def bulk_insert(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+) -> None:
+    """Insert many rows inside the session's transaction at the driver's full speed.
+
+    ORM and Core inserts build parameters row by row in Python, which at hundreds of thousands
+    of quarantined rows costs more than the rest of an ingest. PostgreSQL takes COPY; SQLite takes
+    one executemany. Values must already be in storage form: dates and instants as ISO text
+    (`YYYY-MM-DD`, UTC `YYYY-MM-DD HH:MM:SS.ffffff`), bytes for blobs.
+    """
+    if not rows:
+        return
+    names = ", ".join(columns)
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(  # type: ignore[union-attr]
+                f"COPY {table} ({names}) FROM STDIN"
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    elif connection.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        driver.executemany(  # type: ignore[union-attr]
+            f"INSERT INTO {table} ({names}) VALUES ({marks})", rows
+        )
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported and tested
+        target = Base.metadata.tables[table]
+        connection.execute(target.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

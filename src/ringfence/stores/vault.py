@@ -39,23 +39,6 @@ class Vault:
     def files(self, epoch: int) -> list[Path]:
         return sorted(self.epoch_dir(epoch).glob("*.parquet"))
 
-    def known(self, con: duckdb.DuckDBPyConnection, epoch: int, pseudonyms: pa.Array) -> pa.Array:
-        """Which of these pseudonyms the vault already holds for the epoch."""
-        files = self.files(epoch)
-        if not files:
-            return pa.array([], pa.binary())
-        probe = pa.table({"p": pseudonyms})
-        con.register("vault_probe", probe)
-        try:
-            held = con.sql(
-                "SELECT DISTINCT v.vrm_pseudonym FROM read_parquet(?) v "
-                "JOIN vault_probe ON v.vrm_pseudonym = vault_probe.p",
-                params=[[str(f) for f in files]],
-            ).to_arrow_table()
-        finally:
-            con.unregister("vault_probe")
-        return held.column(0).combine_chunks() if held.num_rows else pa.array([], pa.binary())
-
     def stage(
         self,
         keys: EpochKeys,
