@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from importlib.resources import files
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -26,7 +27,6 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
-    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -212,21 +212,14 @@ def bulk_insert(
         return
     names = ", ".join(columns)
     connection = session.connection()
-    driver = connection.connection.driver_connection
+    driver: Any = connection.connection.driver_connection  # psycopg or sqlite3
     if connection.dialect.name == "postgresql":
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(  # type: ignore[union-attr]
-                f"COPY {table} ({names}) FROM STDIN"
-            ) as copy,
-        ):
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
     elif connection.dialect.name == "sqlite":
         marks = ", ".join("?" for _ in columns)
-        driver.executemany(  # type: ignore[union-attr]
-            f"INSERT INTO {table} ({names}) VALUES ({marks})", rows
-        )
+        driver.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported and tested
         target = Base.metadata.tables[table]
         connection.execute(target.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
