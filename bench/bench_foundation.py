@@ -16,7 +16,6 @@ Prints a table and writes bench/out/foundation-<scale>.json. Not a test: nothing
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import random
 import resource
@@ -47,9 +46,7 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=50)
     parser.add_argument("--reuse", action="store_true", help="reuse simulated files if present")
     args = parser.parse_args()
-    scale: str | float = args.scale
-    with contextlib.suppress(ValueError):
-        scale = float(args.scale)
+    scale = args.scale  # presets or a fraction: the simulator parses both
 
     now = datetime.now(UTC)
     day = (now.astimezone(LONDON) - timedelta(days=1)).date()

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ringfence.errors import RingfenceError
@@ -78,3 +79,16 @@ def table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
     for r in rows:
         out.add_row(*("" if v is None else str(v) for v in r))
     return out
+
+
+def stage_progress(*, quiet: bool, transient: bool = False) -> Progress:
+    """Bars for work reported as `progress(stage, done, total)`, on stderr; hidden when quiet."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[stage]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+        transient=transient,
+    )

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ringfence.cli._common import (
     JsonOption,
-    console,
     emit_json,
     out,
     run_or_exit,
+    stage_progress,
     table,
     utc_now,
 )
@@ -34,17 +32,7 @@ def demo_command(
     as_json: JsonOption = False,
 ) -> None:
     """Simulate a reduced-scale London day, ingest it, and summarise the store."""
-    parsed: str | float = scale
-    with contextlib.suppress(ValueError):
-        parsed = float(scale)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[stage]}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=as_json,
-    ) as bars:
+    with stage_progress(quiet=as_json) as bars:
         sim = bars.add_task("simulate London", total=None, stage="")
         ing = bars.add_task("ingest reads", total=6, stage="waiting", start=False)
 
@@ -60,7 +48,7 @@ def demo_command(
             lambda: run_demo(
                 data_dir,
                 now=utc_now(),
-                scale=parsed,
+                scale=scale,
                 seed=seed,
                 progress=on_ingest,
                 simulate_progress=on_sim,

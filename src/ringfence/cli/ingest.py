@@ -6,16 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ringfence.cli._common import (
     DataDirOption,
     JsonOption,
-    console,
     emit_json,
     open_workspace,
     out,
     run_or_exit,
+    stage_progress,
     table,
     utc_now,
 )
@@ -50,15 +49,7 @@ def ingest_one(
     ws: Workspace, path: Path, *, fmt: str | None, compact: bool, quiet: bool
 ) -> IngestReport:
     """Ingest one file with a Rich progress bar on stderr (hidden with --json)."""
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[stage]}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=quiet,
-        transient=True,
-    ) as bar:
+    with stage_progress(quiet=quiet, transient=True) as bar:
         task = bar.add_task(f"ingest {path.name}", total=6, stage="")
 
         def tick(stage: str, done: int, total: int) -> None:
