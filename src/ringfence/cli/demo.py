@@ -97,7 +97,7 @@ def render(r: DemoResult) -> None:
     )
     out.print(
         table(
-            f"Reads per borough (top 10 of {len(r.reads_by_borough)})",
+            "Busiest boroughs by reads",
             ["borough", "reads"],
             [[n, f"{c:,}"] for _, n, c in r.reads_by_borough[:10]],
         )
@@ -110,7 +110,7 @@ def render(r: DemoResult) -> None:
         )
     )
     out.print(
-        f"Store: {r.store.reads:,} reads in {r.store.files} Parquet files, "
+        f"Store: {r.store.reads:,} reads in {r.store.files} Parquet file(s), "
         f"{r.store.bytes_on_disk / 1e6:.1f} MB ({r.store.bytes_per_read:.1f} bytes/read); "
         f"{r.epochs} key epoch(s); no VRM stored in clear."
     )
