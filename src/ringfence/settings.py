@@ -36,6 +36,8 @@ class Settings:
     key_anchor: date
     max_future_skew_seconds: int
     max_read_age_days: int
+    compact_after_hours: float
+    engine_memory_limit: str
     retention: tuple[RetentionRule, ...]
 
     @property
@@ -107,6 +109,8 @@ def load_settings(data_dir: Path, *, state_url: str | None = None) -> Settings:
             key_anchor=date.fromisoformat(str(raw["keys"]["anchor"])),
             max_future_skew_seconds=int(raw["ingest"]["max_future_skew_seconds"]),
             max_read_age_days=int(raw["ingest"]["max_age_days"]),
+            compact_after_hours=float(raw["ingest"]["compact_after_hours"]),
+            engine_memory_limit=str(raw["engine"]["memory_limit"]),
             retention=tuple(_rule(r) for r in raw.get("retention", [])),
         )
     except (KeyError, ValueError) as exc:

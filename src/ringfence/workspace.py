@@ -15,13 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 from sqlalchemy import select
 
 from ringfence.errors import StateError
 from ringfence.settings import Settings, load_settings
 from ringfence.stores.keys import KeyRing
-from ringfence.stores.readstore import ReadStore
+from ringfence.stores.readstore import ReadStore, connect
 from ringfence.stores.state import CameraRow, StateDB, open_state
 from ringfence.stores.vault import Vault
 
@@ -82,6 +83,15 @@ class Workspace:
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+    def engine(self, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection for heavy work: bounded memory, spilling under the data dir."""
+        con = connect(threads)
+        tmp = self.data_dir / "tmp"
+        tmp.mkdir(exist_ok=True)
+        con.execute(f"SET temp_directory = '{tmp}'")
+        con.execute(f"SET memory_limit = '{self.settings.engine_memory_limit}'")
+        return con
 
     def cameras_table(self) -> pa.Table:
         with self.state.session() as s:

@@ -18,6 +18,7 @@ from ringfence.cli._common import (
     utc_now,
 )
 from ringfence.services.demo import DemoResult, run_demo
+from ringfence.services.ingest import STAGES
 
 
 def demo_command(
@@ -34,7 +35,7 @@ def demo_command(
     """Simulate a reduced-scale London day, ingest it, and summarise the store."""
     with stage_progress(quiet=as_json) as bars:
         sim = bars.add_task("simulate London", total=None, stage="")
-        ing = bars.add_task("ingest reads", total=6, stage="waiting", start=False)
+        ing = bars.add_task("ingest reads", total=STAGES, stage="waiting", start=False)
 
         def on_sim(stage: str, done: int, total: int) -> None:
             bars.update(sim, completed=done, total=total or None, stage=stage)

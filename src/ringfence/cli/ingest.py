@@ -18,7 +18,7 @@ from ringfence.cli._common import (
     table,
     utc_now,
 )
-from ringfence.services.ingest import IngestReport, ingest_file
+from ringfence.services.ingest import STAGES, IngestReport, ingest_file
 from ringfence.workspace import Workspace
 
 
@@ -50,7 +50,7 @@ def ingest_one(
 ) -> IngestReport:
     """Ingest one file with a Rich progress bar on stderr (hidden with --json)."""
     with stage_progress(quiet=quiet, transient=True) as bar:
-        task = bar.add_task(f"ingest {path.name}", total=6, stage="")
+        task = bar.add_task(f"ingest {path.name}", total=STAGES, stage="")
 
         def tick(stage: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, stage=stage)

@@ -35,13 +35,14 @@ from ringfence.errors import InputError, SchemaError, StateError
 from ringfence.faults import crash_point
 from ringfence.services.quarantine import associated_data
 from ringfence.stores.keys import pseudonym_sql
-from ringfence.stores.readstore import connect, fsync_file, sql_list
+from ringfence.stores.readstore import fsync_file, london_day_bounds, sql_list
 from ringfence.stores.state import IngestBatchRow, QuarantineRow, bulk_insert
 from ringfence.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 FORMATS |= {".parquet": "parquet"}
+STAGES = 7  # reading, keying, validating, sealing, deduplicating, writing, quarantining
 RAW_COLUMNS = (
     "read_id",
     "camera_id",
@@ -141,7 +142,15 @@ def _load_source(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> dict[s
             f"(found: {', '.join(sorted(types)) or 'none'})"
         )
     cols = [name if name in types else f"NULL::VARCHAR AS {name}" for name in RAW_COLUMNS]
-    # Row order is the file's order only while DuckDB preserves insertion order.
+    if fmt == "parquet":
+        # Parquet knows each row's position: a view costs nothing and re-reads fast.
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW src AS SELECT file_row_number + 1 AS rn, "
+            + ", ".join(cols)
+            + f" FROM read_parquet('{p}', file_row_number = true)"
+        )
+        return {name: types.get(name, "VARCHAR") for name in RAW_COLUMNS}
+    # Text formats: row order is the file's order only while DuckDB preserves insertion order.
     con.execute("SET preserve_insertion_order = true")
     try:
         con.execute(
@@ -175,17 +184,35 @@ def _time_sql(kind: str) -> tuple[str, str, str]:
     )
 
 
-def _check(
+def _parse(
     con: duckdb.DuckDBPyConnection, now: datetime, ws: Workspace, types: dict[str, str]
-) -> None:
-    """Create temp table `checked`: parsed fields plus the first failing reason (or NULL)."""
-    skew = timedelta(seconds=ws.settings.max_future_skew_seconds)
-    oldest = now - timedelta(days=ws.settings.max_read_age_days)
+) -> list[date]:
+    """Views `parsed` (typed fields) and table `plates` (each distinct plate text normalised
+    and classified: regex work done once per plate, not per read). Returns the charge days of
+    the reads whose time could be accepted, so their key epochs can be readied."""
     instant, has_offset, no_time = _time_sql(types["captured_at"])
     lane_given = (
         "s.lane IS NOT NULL" if types["lane"] != "VARCHAR" else f"{_text('s.lane')} IS NOT NULL"
     )
-    # Normalising and classifying plates is regex work: do it once per distinct plate text.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW parsed AS
+        SELECT s.rn,
+               {_text("s.read_id")} AS vendor_read_id,
+               {_text("s.camera_id")} AS camera_id,
+               {instant} AS captured_at,
+               {has_offset} AS has_offset,
+               {no_time} AS no_time,
+               TRY_CAST(s.confidence AS DOUBLE) AS confidence,
+               {_text("s.direction")} AS direction,
+               TRY_CAST(s.lane AS SMALLINT) AS lane,
+               {lane_given} AS has_lane,
+               {_text("s.image_ref")} AS image_ref,
+               CAST(s.plate AS VARCHAR) AS plate,
+               CAST(timezone('Europe/London', {instant}) AS DATE) AS charge_day
+        FROM src s
+        """
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE plates AS
@@ -194,27 +221,35 @@ def _check(
               FROM (SELECT DISTINCT CAST(plate AS VARCHAR) AS plate FROM src))
         """
     )
+    first, last = _time_window(now, ws)
+    rows = con.execute(
+        "SELECT DISTINCT charge_day FROM parsed WHERE has_offset "
+        "AND captured_at BETWEEN ? AND ? ORDER BY 1",
+        [first, last],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _time_window(now: datetime, ws: Workspace) -> tuple[datetime, datetime]:
+    """The oldest and newest capture instants a read may have to be accepted now."""
+    return (
+        now - timedelta(days=ws.settings.max_read_age_days),
+        now + timedelta(seconds=ws.settings.max_future_skew_seconds),
+    )
+
+
+def _check(con: duckdb.DuckDBPyConnection, now: datetime, ws: Workspace) -> None:
+    """Table `checked`: every row with its first failing reason (NULL if accepted), and for
+    accepted rows its key epoch, pseudonym and read_id. Views `accepted` and `refused`."""
+    oldest, newest = _time_window(now, ws)
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE checked AS
-        WITH parsed AS (
-          SELECT s.rn,
-                 {_text("s.read_id")} AS vendor_read_id,
-                 {_text("s.camera_id")} AS camera_id,
-                 {instant} AS captured_at,
-                 {has_offset} AS has_offset,
-                 {no_time} AS no_time,
-                 TRY_CAST(s.confidence AS DOUBLE) AS confidence,
-                 {_text("s.direction")} AS direction,
-                 TRY_CAST(s.lane AS SMALLINT) AS lane,
-                 {lane_given} AS has_lane,
-                 {_text("s.image_ref")} AS image_ref,
-                 CAST(s.plate AS VARCHAR) AS plate
-          FROM src s
-        )
         SELECT p.* EXCLUDE (plate, has_offset, no_time, has_lane),
-               pl.vrm, pl.vrm_class,
-               CAST(timezone('Europe/London', p.captured_at) AS DATE) AS charge_day,
+               pl.vrm_class, e.key_epoch, ps.vrm_pseudonym,
+               coalesce(p.vendor_read_id, 'd-' || substr(md5(
+                   p.camera_id || '|' || epoch_us(p.captured_at)::VARCHAR || '|'
+                   || hex(ps.vrm_pseudonym)), 1, 24)) AS read_id,
                CASE
                  WHEN p.camera_id IS NULL THEN 'missing_camera'
                  WHEN p.no_time THEN 'missing_time'
@@ -223,9 +258,8 @@ def _check(
                  WHEN p.captured_at > ?::TIMESTAMPTZ THEN 'future_time'
                  WHEN p.captured_at < ?::TIMESTAMPTZ THEN 'too_old'
                  WHEN c.camera_id IS NULL THEN 'unknown_camera'
-                 WHEN CAST(timezone('Europe/London', p.captured_at) AS DATE) < c.commissioned_on
-                   OR CAST(timezone('Europe/London', p.captured_at) AS DATE)
-                      >= c.decommissioned_on THEN 'camera_not_in_service'
+                 WHEN p.charge_day < c.commissioned_on
+                   OR p.charge_day >= c.decommissioned_on THEN 'camera_not_in_service'
                  WHEN p.confidence IS NULL OR isnan(p.confidence)
                    OR p.confidence < 0 OR p.confidence > 1 THEN 'bad_confidence'
                  WHEN p.has_lane AND p.lane IS NULL THEN 'bad_lane'
@@ -236,8 +270,17 @@ def _check(
         FROM parsed p
         LEFT JOIN cameras c ON c.camera_id = p.camera_id
         LEFT JOIN plates pl ON pl.plate = p.plate
+        LEFT JOIN epochs e ON e.charge_day = p.charge_day
+        LEFT JOIN pseudonyms ps ON ps.key_epoch = e.key_epoch AND ps.vrm = pl.vrm
         """,
-        [now + skew, oldest],
+        [newest, oldest],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW accepted AS SELECT * FROM checked WHERE reason IS NULL"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW refused AS "
+        "SELECT rn, reason FROM checked WHERE reason IS NOT NULL"
     )
 
 
@@ -301,10 +344,7 @@ def ingest_file(
                 )
             )
         crash_point("ingest-started")
-        con = connect(threads)
-        tmp = ws.data_dir / "tmp"
-        tmp.mkdir(exist_ok=True)
-        con.execute(f"SET temp_directory = '{tmp}'")
+        con = ws.engine(threads)
         try:
             report = _run_batch(ws, con, path, fmt, batch_id, now=now, tick=tick)
         except Exception:
@@ -315,9 +355,9 @@ def ingest_file(
         finally:
             con.close()
         if compact:
-            # Every day, not only this batch's: a merge an earlier crash interrupted is finished
-            # here. Days already in one file cost a directory listing.
-            compact_days(ws, ws.reads.days(), now=now)
+            # Every closed day, not only this batch's: a merge an earlier crash interrupted is
+            # finished here. Days already compacted cost a directory listing.
+            compact_days(ws, closed_days(ws, now=now), now=now)
     return replace(report, seconds=time.perf_counter() - started, recovered=recovered)
 
 
@@ -340,50 +380,47 @@ def _run_batch(
     now: datetime,
     tick: Progress,
 ) -> IngestReport:
-    stages = 6
+    stages = STAGES
     tick("reading", 0, stages)
     con.register("cameras", ws.require_cameras())
     types = _load_source(con, path, fmt)
-    tick("validating", 1, stages)
-    _check(con, now, ws, types)
+    tick("keying", 1, stages)
+    days = _parse(con, now, ws, types)
+    epochs = _pseudonymise(ws, con, days, now=now)
+    tick("validating", 2, stages)
+    _check(con, now, ws)
     received = _scalar(con, "SELECT count(*) FROM checked")
-
-    tick("pseudonymising", 2, stages)
-    days = [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT charge_day FROM checked WHERE reason IS NULL ORDER BY 1"
-        ).fetchall()
-    ]
     staging = ws.reads.staging_dir / batch_id
     staging.mkdir(parents=True, exist_ok=True)
-    _pseudonymise(ws, con, days, staging, batch_id, now=now)
+    tick("sealing", 3, stages)
+    _seal_new_vrms(ws, con, epochs, staging, batch_id)
 
-    tick("deduplicating", 3, stages)
-    _accept(con, ws, days)
-    counts = dict(con.execute("SELECT status, count(*) FROM accepted GROUP BY 1").fetchall())
+    tick("deduplicating", 4, stages)
+    _statuses(con, ws, days)
+    not_new = dict(con.execute("SELECT status, count(*) FROM statuses GROUP BY 1").fetchall())
+    stored = _scalar(con, "SELECT count(*) FROM accepted") - sum(not_new.values())
+    # What to store: every accepted row but those a status names (usually none at all).
+    fresh = "(SELECT * FROM accepted ANTI JOIN statuses USING (rn))" if not_new else "accepted"
 
-    tick("writing", 4, stages)
+    tick("writing", 5, stages)
     reads_staging = staging / "reads"
-    if counts.get("new", 0):
+    if stored:
         con.execute(
             f"""
             COPY (SELECT read_id, camera_id, captured_at, vrm_pseudonym, key_epoch, vrm_class,
                          confidence, direction, lane, image_ref, '{batch_id}' AS batch_id,
                          charge_day
-                  FROM accepted WHERE status = 'new'
-                  ORDER BY charge_day, vrm_pseudonym, captured_at)
+                  FROM {fresh})
             TO '{reads_staging}'
             (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (charge_day),
              FILENAME_PATTERN 'part-{batch_id}-{{i}}', ROW_GROUP_SIZE 100000)
             """
         )
 
-    tick("quarantining", 5, stages)
+    tick("quarantining", 6, stages)
     quarantine_rows, quarantine_dupes = _quarantine_rows(ws, con, batch_id, now=now)
     by_reason = Counter(str(row[2]) for row in quarantine_rows)
-    stored = int(counts.get("new", 0))
-    duplicates = int(counts.get("duplicate", 0)) + quarantine_dupes
+    duplicates = int(not_new.get("duplicate", 0)) + quarantine_dupes
     quarantined = len(quarantine_rows)
     if received != stored + duplicates + quarantined:
         raise StateError(
@@ -405,12 +442,7 @@ def _run_batch(
         fsync_file(staged)
         os.replace(staged, target)
     stored_days = sorted(
-        {
-            str(r[0])
-            for r in con.execute(
-                "SELECT DISTINCT charge_day FROM accepted WHERE status = 'new'"
-            ).fetchall()
-        }
+        {str(r[0]) for r in con.execute(f"SELECT DISTINCT charge_day FROM {fresh}").fetchall()}
     )
     crash_point("ingest-before-commit")
     with ws.state.session() as s:
@@ -439,19 +471,10 @@ def _run_batch(
 
 
 def _pseudonymise(
-    ws: Workspace,
-    con: duckdb.DuckDBPyConnection,
-    days: list[date],
-    staging: Path,
-    batch_id: str,
-    *,
-    now: datetime,
-) -> int:
-    """Key each distinct (VRM, epoch) once, in DuckDB; seal the VRMs the vault lacks.
-
-    Creates temp table `pseudonyms` (key_epoch, vrm, vrm_pseudonym). Returns how many VRMs
-    were newly sealed into the vault.
-    """
+    ws: Workspace, con: duckdb.DuckDBPyConnection, days: list[date], *, now: datetime
+) -> list[int]:
+    """Table `pseudonyms` (key_epoch, vrm, vrm_pseudonym): each distinct readable VRM keyed
+    once per epoch of the batch's days, in DuckDB. Registers `epochs`. Returns the epochs."""
     epochs = ws.keys.ensure_epochs(days, now=now)
     numbers = sorted({e.epoch for e in epochs.values()})
     blocks = [ws.keys.keys(n).hmac_blocks() for n in numbers]
@@ -478,18 +501,28 @@ def _pseudonymise(
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE pseudonyms AS
-            SELECT d.key_epoch, d.vrm,
-                   {pseudonym_sql("d.vrm", "k.inner_pad", "k.outer_pad")} AS vrm_pseudonym
-            FROM (SELECT DISTINCT e.key_epoch, c.vrm
-                  FROM checked c JOIN epochs e USING (charge_day)
-                  WHERE c.reason IS NULL) d
-            JOIN epoch_keys k USING (key_epoch)
+            SELECT k.key_epoch, v.vrm,
+                   {pseudonym_sql("v.vrm", "k.inner_pad", "k.outer_pad")} AS vrm_pseudonym
+            FROM (SELECT DISTINCT vrm FROM plates
+                  WHERE vrm_class <> 'invalid' AND vrm <> '') v
+            CROSS JOIN epoch_keys k
             """
         )
     finally:
         con.unregister("epoch_keys")  # the pads are key material: drop them at once
+    return numbers
+
+
+def _seal_new_vrms(
+    ws: Workspace,
+    con: duckdb.DuckDBPyConnection,
+    epochs: list[int],
+    staging: Path,
+    batch_id: str,
+) -> int:
+    """Seal into the vault each VRM this batch stores that the epoch's vault lacks."""
     sealed = 0
-    for number in numbers:
+    for number in epochs:
         files = ws.vault.files(number)
         held = (
             f"SELECT vrm_pseudonym FROM read_parquet({sql_list(files)})"
@@ -497,9 +530,13 @@ def _pseudonymise(
             else "SELECT NULL::BLOB AS vrm_pseudonym WHERE false"
         )
         new = con.execute(
-            f"SELECT vrm, vrm_pseudonym FROM pseudonyms WHERE key_epoch = ? "
-            f"AND vrm_pseudonym NOT IN ({held})",
-            [number],
+            f"""
+            SELECT p.vrm, p.vrm_pseudonym FROM pseudonyms p
+            WHERE p.key_epoch = ?
+              AND p.vrm_pseudonym IN (SELECT vrm_pseudonym FROM accepted WHERE key_epoch = ?)
+              AND p.vrm_pseudonym NOT IN ({held})
+            """,
+            [number, number],
         ).fetchnumpy()
         vrms, pseudonyms = new["vrm"].tolist(), new["vrm_pseudonym"].tolist()
         ws.vault.stage(ws.keys.keys(number), vrms, pseudonyms, staging / "vault", batch_id)
@@ -507,37 +544,37 @@ def _pseudonymise(
     return sealed
 
 
-def _accept(con: duckdb.DuckDBPyConnection, ws: Workspace, days: list[date]) -> None:
-    """Temp table `accepted`: valid rows with pseudonym, read_id and new/duplicate/conflict."""
+def _statuses(con: duckdb.DuckDBPyConnection, ws: Workspace, days: list[date]) -> None:
+    """Table `statuses` (rn, status) for the accepted rows that are not new: `duplicate` (the
+    same read again) or `read_id_conflict` (an id already naming another read).
+
+    Almost every read in a vendor file has an id of its own, so the expensive part (ordering
+    the rows that share an id) runs only on the ids a cheap GROUP BY finds repeated, or that the
+    store already holds.
+    """
     existing_files = [f for d in days for f in ws.reads.files(d)]
-    if existing_files:
-        existing = (
-            f"SELECT read_id, hash(camera_id, captured_at, vrm_pseudonym) AS h "
-            f"FROM read_parquet({sql_list(existing_files)})"
-        )
-    else:
-        existing = "SELECT NULL::VARCHAR AS read_id, NULL::UBIGINT AS h WHERE false"
+    stored = (
+        f"SELECT read_id, hash(camera_id, captured_at, vrm_pseudonym) AS h "
+        f"FROM read_parquet({sql_list(existing_files)}) "
+        "WHERE read_id IN (SELECT read_id FROM accepted)"
+        if existing_files
+        else "SELECT NULL::VARCHAR AS read_id, NULL::UBIGINT AS h WHERE false"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE stored_ids AS {stored}")
     con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE accepted AS
-        WITH keyed AS (
-          SELECT c.rn, c.camera_id, c.captured_at, c.charge_day, c.confidence, c.direction,
-                 c.lane, c.image_ref, c.vrm_class, e.key_epoch, p.vrm_pseudonym,
-                 coalesce(c.vendor_read_id, 'd-' || substr(md5(
-                     c.camera_id || '|' || epoch_us(c.captured_at)::VARCHAR || '|'
-                     || hex(p.vrm_pseudonym)), 1, 24)) AS read_id
-          FROM checked c
-          JOIN epochs e USING (charge_day)
-          JOIN pseudonyms p ON p.key_epoch = e.key_epoch AND p.vrm = c.vrm
-          WHERE c.reason IS NULL
+        """
+        CREATE OR REPLACE TEMP TABLE statuses AS
+        WITH suspects AS (
+          SELECT read_id FROM accepted GROUP BY read_id HAVING count(*) > 1
+          UNION SELECT read_id FROM stored_ids
         ), ranked AS (
-          SELECT k.*, hash(k.camera_id, k.captured_at, k.vrm_pseudonym) AS h,
-                 row_number() OVER (PARTITION BY k.read_id ORDER BY k.rn) AS nth,
-                 first_value(hash(k.camera_id, k.captured_at, k.vrm_pseudonym))
-                   OVER (PARTITION BY k.read_id ORDER BY k.rn) AS h_first
-          FROM keyed k
-        ), existing AS ({existing})
-        SELECT r.* EXCLUDE (h, nth, h_first),
+          SELECT a.rn, a.read_id, hash(a.camera_id, a.captured_at, a.vrm_pseudonym) AS h,
+                 row_number() OVER (PARTITION BY a.read_id ORDER BY a.rn) AS nth,
+                 first_value(hash(a.camera_id, a.captured_at, a.vrm_pseudonym))
+                   OVER (PARTITION BY a.read_id ORDER BY a.rn) AS h_first
+          FROM accepted a SEMI JOIN suspects USING (read_id)
+        )
+        SELECT r.rn,
                CASE
                  WHEN x.read_id IS NOT NULL AND x.h = r.h THEN 'duplicate'
                  WHEN x.read_id IS NOT NULL THEN 'read_id_conflict'
@@ -545,9 +582,10 @@ def _accept(con: duckdb.DuckDBPyConnection, ws: Workspace, days: list[date]) -> 
                  WHEN r.nth > 1 THEN 'read_id_conflict'
                  ELSE 'new'
                END AS status
-        FROM ranked r LEFT JOIN existing x USING (read_id)
+        FROM ranked r LEFT JOIN stored_ids x USING (read_id)
         """
     )
+    con.execute("DELETE FROM statuses WHERE status = 'new'")
 
 
 QUARANTINE_COLUMNS = (
@@ -576,9 +614,9 @@ def _quarantine_rows(
         FROM (
           SELECT q.rn, q.reason, left(CAST(s.camera_id AS VARCHAR), 64) AS camera_id,
                  left(CAST(s.captured_at AS VARCHAR), 64) AS captured_at, {raw_json} AS raw
-          FROM (SELECT rn, reason FROM checked WHERE reason IS NOT NULL
+          FROM (SELECT rn, reason FROM refused
                 UNION ALL
-                SELECT rn, 'read_id_conflict' FROM accepted WHERE status = 'read_id_conflict') q
+                SELECT rn, status FROM statuses WHERE status = 'read_id_conflict') q
           JOIN src s USING (rn)
         ) ORDER BY rn
         """
@@ -611,18 +649,28 @@ def _quarantine_rows(
     return out, len(rows) - len(fresh)
 
 
-def compact_days(ws: Workspace, days: list[date], *, now: datetime) -> int:
-    """Merge each day that has more than one file into one sorted file.
+def closed_days(ws: Workspace, *, now: datetime) -> list[date]:
+    """Stored charge days that ended (in London) at least `ingest.compact_after_hours` ago.
 
-    Every file ingest writes is already sorted by (vrm_pseudonym, captured_at), so a day that
-    arrived in one batch is left as it is.
+    A day still open keeps receiving batches; sorting it after each one would re-sort the whole
+    day again and again, so it stays in arrival order until it closes.
+    """
+    settle = timedelta(hours=ws.settings.compact_after_hours)
+    return [d for d in ws.reads.days() if london_day_bounds(d)[1] + settle <= now]
+
+
+def compact_days(ws: Workspace, days: list[date], *, now: datetime) -> int:
+    """Sort each day that is not yet one compacted file into one file, for plate look-ups.
+
+    Batches land in arrival order (`part-*` files); compaction merges a day's files into one
+    `compact-*` file sorted by (vrm_pseudonym, captured_at). Returns the days rewritten.
     """
     rewritten = 0
-    con = connect()
+    con = ws.engine()
     try:
         for day in days:
             files = ws.reads.files(day)
-            if len(files) > 1:
+            if len(files) > 1 or (files and not files[0].name.startswith("compact-")):
                 ws.reads.rewrite_day(con, day, kind="compact", now=now)
                 rewritten += 1
     finally:

@@ -130,7 +130,7 @@ def _purge_reads_locked(
 ) -> Receipt:
     files = ws.reads.files(day)
     held = _held_read_ids(ws, day)
-    con = connect()
+    con = ws.engine()
     try:
         con.register("held", pa.table({"read_id": pa.array(held, pa.string())}))
         target = "TRUE"
