@@ -12,7 +12,7 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -48,6 +48,7 @@ class Workspace:
     keys: KeyRing
     vault: Vault
     reads: ReadStore
+    _reader: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, data_dir: Path, *, state_url: str | None = None) -> Workspace:
@@ -84,6 +85,13 @@ class Workspace:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        """The workspace's query connection, kept open so DuckDB's Parquet metadata cache stays
+        warm between look-ups. Not for concurrent use: take `.cursor()` per thread."""
+        if self._reader is None:
+            self._reader = connect()
+        return self._reader
+
     def engine(self, threads: int | None = None) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection for heavy work: bounded memory, spilling under the data dir."""
         con = connect(threads)
@@ -110,4 +118,7 @@ class Workspace:
         return table
 
     def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         self.state.dispose()

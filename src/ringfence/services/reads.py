@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from ringfence.domain.vrm import normalise
 from ringfence.errors import InputError
-from ringfence.stores.readstore import charge_day_of, connect
+from ringfence.stores.readstore import charge_day_of
 from ringfence.stores.state import IngestBatchRow, QuarantineRow
 from ringfence.workspace import Workspace
 
@@ -53,11 +53,7 @@ def vrm_history(ws: Workspace, vrm: str, start_at: datetime, end_at: datetime) -
             continue
         pseudonym = ws.keys.keys(epoch.epoch).pseudonymise([normalised])[0]
         probes.append((epoch.epoch, pseudonym, epoch.starts_on, epoch.last_day))
-    con = connect()
-    try:
-        table = ws.reads.history(con, probes, start_at, end_at)
-    finally:
-        con.close()
+    table = ws.reads.history(ws.reader(), probes, start_at, end_at)
     return HistoryResult(
         vrm_pseudonyms={e: p.hex() for e, p, _, _ in probes},
         epochs_destroyed=destroyed,
@@ -73,21 +69,13 @@ def reads_at_cameras(
     unknown = sorted(set(camera_ids) - known)
     if unknown:
         raise InputError(f"unknown cameras: {', '.join(unknown[:10])}")
-    con = connect()
-    try:
-        return ws.reads.at_cameras(con, camera_ids, start_at, end_at)
-    finally:
-        con.close()
+    return ws.reads.at_cameras(ws.reader(), camera_ids, start_at, end_at)
 
 
 def read_counts(ws: Workspace, by: str, first: date, last: date) -> pa.Table:
     if by not in COUNT_DIMENSIONS:
         raise InputError(f"count by one of {', '.join(COUNT_DIMENSIONS)}")
-    con = connect()
-    try:
-        return ws.reads.counts(con, by, first, last, ws.cameras_table())
-    finally:
-        con.close()
+    return ws.reads.counts(ws.reader(), by, first, last, ws.cameras_table())
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +97,10 @@ def store_summary(ws: Workspace) -> StoreSummary:
     files = ws.reads.all_files()
     reads = 0
     if files:
-        con = connect()
-        try:
-            row = con.execute(
-                f"SELECT count(*) FROM {ws.reads.scan(files)}"  # metadata-only in DuckDB
-            ).fetchone()
-            reads = int(row[0]) if row else 0
-        finally:
-            con.close()
+        row = ws.reader().execute(
+            f"SELECT count(*) FROM {ws.reads.scan(files)}"  # metadata-only in DuckDB
+        ).fetchone()
+        reads = int(row[0]) if row else 0
     with ws.state.session() as s:
         by_reason = dict(
             s.execute(

@@ -52,6 +52,8 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     # Timestamps are compared and written in UTC; charge days are derived explicitly.
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
+    # Footers of files already opened are kept: repeated look-ups skip re-reading them.
+    con.execute("SET parquet_metadata_cache = true")
     return con
 
 
