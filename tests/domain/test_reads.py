@@ -8,8 +8,13 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ringfence.domain.reads import QUARANTINE_REASONS, normalise_sql, plate_class_sql
-from ringfence.domain.vrm import classify, normalise
+from ringfence.domain.reads import (
+    QUARANTINE_REASONS,
+    confusion_key_sql,
+    normalise_sql,
+    plate_class_sql,
+)
+from ringfence.domain.vrm import classify, confusion_key, normalise
 
 AS_OF = date(2026, 11, 28)
 con = duckdb.connect()
@@ -43,3 +48,12 @@ def test_class_sql_equals_classify(texts: list[str]) -> None:
 
 def test_every_reason_is_explained() -> None:
     assert all(text and text[0].islower() for text in QUARANTINE_REASONS.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.from_regex(r"[A-Z0-9]{0,9}", fullmatch=True), min_size=1, max_size=40))
+def test_confusion_key_sql_equals_confusion_key(vrms: list[str]) -> None:
+    got = con.execute(
+        f"SELECT {confusion_key_sql('v')} FROM unnest(?) AS u(v)", [vrms]
+    ).fetchall()
+    assert [g[0] for g in got] == [confusion_key(v) for v in vrms]

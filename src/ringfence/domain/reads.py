@@ -45,6 +45,18 @@ def normalise_sql(column: str) -> str:
     )
 
 
+def confusion_key_sql(column: str) -> str:
+    """SQL equal to `vrm.confusion_key` for an already normalised VRM column."""
+    pairs = sorted(
+        (char, min(c for c in group if c.isdigit()))
+        for group in vrm_rules.CONFUSION_GROUPS
+        for char in group
+    )
+    source = "".join(c for c, _ in pairs)
+    target = "".join(d for _, d in pairs)
+    return f"translate({column}, '{source}', '{target}')"
+
+
 def plate_class_sql(column: str, as_of: date) -> str:
     """A SQL CASE giving `vrm.classify(...).vrm_class` for a normalised VRM column."""
     whens = " ".join(
