@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from sqlalchemy import delete
 
 from ringfence.errors import InputError, SchemaError
 from ringfence.stores.state import CameraRow
-from ringfence.workspace import Workspace
+from ringfence.workspace import CAMERA_SCHEMA, Workspace
 
 REQUIRED = ("camera_id", "lat", "lon", "network", "enforces")
 OPTIONAL = {
@@ -43,7 +44,8 @@ def _relation(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRela
     raise InputError(f"{path}: cameras must be .csv or .parquet")
 
 
-def import_cameras(ws: Workspace, path: Path, *, replace: bool = False) -> CameraImport:
+def read_cameras(path: Path) -> list[CameraRow]:
+    """Read and check a cameras file; every problem is listed in one InputError."""
     con = duckdb.connect()
     rel = _relation(con, path)
     missing = [c for c in REQUIRED if c not in rel.columns]
@@ -108,6 +110,19 @@ def import_cameras(ws: Workspace, path: Path, *, replace: bool = False) -> Camer
         shown = "; ".join(problems[:10])
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
         raise InputError(f"{path}: {len(problems)} camera rows are unusable: {shown}{more}")
+    return records
+
+
+def cameras_table(records: list[CameraRow]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [{f.name: getattr(r, f.name) for f in CAMERA_SCHEMA} for r in records],
+        schema=CAMERA_SCHEMA,
+    )
+
+
+def import_cameras(ws: Workspace, path: Path, *, replace: bool = False) -> CameraImport:
+    """Register cameras (new ones added, known ones updated; `replace` drops the rest)."""
+    records = read_cameras(path)
     with ws.writer(), ws.state.session() as s:
         if replace:
             s.execute(delete(CameraRow))

@@ -112,7 +112,7 @@ def _sha256(path: Path) -> str:
 
 
 # -- loading ------------------------------------------------------------------------------
-def _load_source(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> dict[str, str]:
+def load_reads(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> dict[str, str]:
     """Create temp table `src`: one row per input row, `rn` its 1-based position in the file.
 
     Columns keep the types the file gives them (a Parquet timestamp stays a timestamp), so a
@@ -184,8 +184,12 @@ def _time_sql(kind: str) -> tuple[str, str, str]:
     )
 
 
-def _parse(
-    con: duckdb.DuckDBPyConnection, now: datetime, ws: Workspace, types: dict[str, str]
+def parse_reads(
+    con: duckdb.DuckDBPyConnection,
+    types: dict[str, str],
+    *,
+    as_of: date,
+    window: tuple[datetime, datetime],
 ) -> list[date]:
     """Views `parsed` (typed fields) and table `plates` (each distinct plate text normalised
     and classified: regex work done once per plate, not per read). Returns the charge days of
@@ -216,12 +220,12 @@ def _parse(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE plates AS
-        SELECT plate, vrm, {plate_class_sql("vrm", now.date())} AS vrm_class
+        SELECT plate, vrm, {plate_class_sql("vrm", as_of)} AS vrm_class
         FROM (SELECT plate, {normalise_sql("plate")} AS vrm
               FROM (SELECT DISTINCT CAST(plate AS VARCHAR) AS plate FROM src))
         """
     )
-    first, last = _time_window(now, ws)
+    first, last = window
     rows = con.execute(
         "SELECT DISTINCT charge_day FROM parsed WHERE has_offset "
         "AND captured_at BETWEEN ? AND ? ORDER BY 1",
@@ -238,10 +242,10 @@ def _time_window(now: datetime, ws: Workspace) -> tuple[datetime, datetime]:
     )
 
 
-def _check(con: duckdb.DuckDBPyConnection, now: datetime, ws: Workspace) -> None:
+def check_reads(con: duckdb.DuckDBPyConnection, window: tuple[datetime, datetime]) -> None:
     """Table `checked`: every row with its first failing reason (NULL if accepted), and for
     accepted rows its key epoch, pseudonym and read_id. Views `accepted` and `refused`."""
-    oldest, newest = _time_window(now, ws)
+    oldest, newest = window
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE checked AS
@@ -383,12 +387,13 @@ def _run_batch(
     stages = STAGES
     tick("reading", 0, stages)
     con.register("cameras", ws.require_cameras())
-    types = _load_source(con, path, fmt)
+    types = load_reads(con, path, fmt)
     tick("keying", 1, stages)
-    days = _parse(con, now, ws, types)
+    window = _time_window(now, ws)
+    days = parse_reads(con, types, as_of=now.date(), window=window)
     epochs = _pseudonymise(ws, con, days, now=now)
     tick("validating", 2, stages)
-    _check(con, now, ws)
+    check_reads(con, window)
     received = _scalar(con, "SELECT count(*) FROM checked")
     staging = ws.reads.staging_dir / batch_id
     staging.mkdir(parents=True, exist_ok=True)
@@ -511,6 +516,25 @@ def _pseudonymise(
     finally:
         con.unregister("epoch_keys")  # the pads are key material: drop them at once
     return numbers
+
+
+def identity_keys(con: duckdb.DuckDBPyConnection, days: list[date]) -> None:
+    """Tables `epochs` and `pseudonyms` that key each VRM by itself, for stateless evaluation
+    of files (`ringfence charge evaluate`), where no store, key or vault is involved."""
+    con.register(
+        "epochs",
+        pa.table(
+            {
+                "charge_day": pa.array(days, pa.date32()),
+                "key_epoch": pa.array([0] * len(days), pa.int32()),
+            }
+        ),
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE pseudonyms AS "
+        "SELECT 0::INTEGER AS key_epoch, vrm, encode(vrm) AS vrm_pseudonym FROM "
+        "(SELECT DISTINCT vrm FROM plates WHERE vrm_class <> 'invalid' AND vrm <> '')"
+    )
 
 
 def _seal_new_vrms(
