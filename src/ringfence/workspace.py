@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +39,14 @@ CAMERA_SCHEMA = pa.schema(
         ("decommissioned_on", pa.date32()),
     ]
 )
+
+
+def camera_rows_table(rows: Sequence[CameraRow]) -> pa.Table:
+    """Camera records as an Arrow table (the shape queries join against)."""
+    return pa.Table.from_pylist(
+        [{f.name: getattr(r, f.name) for f in CAMERA_SCHEMA} for r in rows],
+        schema=CAMERA_SCHEMA,
+    )
 
 
 @dataclass
@@ -103,10 +111,8 @@ class Workspace:
 
     def cameras_table(self) -> pa.Table:
         with self.state.session() as s:
-            rows = s.scalars(select(CameraRow).order_by(CameraRow.camera_id)).all()
-            return pa.Table.from_pylist(
-                [{f.name: getattr(r, f.name) for f in CAMERA_SCHEMA} for r in rows],
-                schema=CAMERA_SCHEMA,
+            return camera_rows_table(
+                s.scalars(select(CameraRow).order_by(CameraRow.camera_id)).all()
             )
 
     def require_cameras(self) -> pa.Table:

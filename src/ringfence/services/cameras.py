@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 from sqlalchemy import delete
 
 from ringfence.errors import InputError, SchemaError
 from ringfence.stores.state import CameraRow
-from ringfence.workspace import CAMERA_SCHEMA, Workspace
+from ringfence.workspace import Workspace
 
 REQUIRED = ("camera_id", "lat", "lon", "network", "enforces")
 OPTIONAL = {
@@ -111,13 +110,6 @@ def read_cameras(path: Path) -> list[CameraRow]:
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
         raise InputError(f"{path}: {len(problems)} camera rows are unusable: {shown}{more}")
     return records
-
-
-def cameras_table(records: list[CameraRow]) -> pa.Table:
-    return pa.Table.from_pylist(
-        [{f.name: getattr(r, f.name) for f in CAMERA_SCHEMA} for r in records],
-        schema=CAMERA_SCHEMA,
-    )
 
 
 def import_cameras(ws: Workspace, path: Path, *, replace: bool = False) -> CameraImport:
