@@ -1,0 +1,108 @@
+"""Payments and registrations (discounts, exemptions, grace) from interchange files.
+
+Amounts in interchange files are pounds with up to two decimals (`12.50`); inside Ringfence
+money is integer pence, converted exactly through DECIMAL (never through floats).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ringfence.domain.reads import normalise_sql
+from ringfence.errors import InputError, SchemaError
+
+
+def _source(path: Path) -> str:
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    p = str(path).replace("'", "''")
+    if path.suffix.lower() == ".csv":
+        return f"read_csv('{p}', header = true, all_varchar = true)"
+    if path.suffix.lower() == ".parquet":
+        return f"read_parquet('{p}')"
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return f"read_json('{p}', format = 'newline_delimited')"
+    raise InputError(f"{path}: use .csv, .jsonl or .parquet")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, view: str, path: Path, need: tuple[str, ...]) -> None:
+    have = {r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()}
+    missing = [c for c in need if c not in have]
+    if missing:
+        raise SchemaError(f"{path}: missing columns {', '.join(missing)}")
+
+
+def _refuse_bad(con: duckdb.DuckDBPyConnection, table: str, path: Path, check: str) -> None:
+    bad = con.execute(f"SELECT * FROM {table} WHERE NOT ({check}) LIMIT 5").fetchall()
+    if bad:
+        raise InputError(f"{path}: unusable rows (first {len(bad)}): {bad}")
+
+
+def load_payments(con: duckdb.DuckDBPyConnection, path: Path | None) -> int:
+    """Table `payments(vehicle_key, scheme_id, charge_day, amount_pence, paid_at)`."""
+    if path is None:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE payments (vehicle_key VARCHAR, scheme_id VARCHAR, "
+            "charge_day DATE, amount_pence BIGINT, paid_at TIMESTAMPTZ)"
+        )
+        return 0
+    con.execute(f"CREATE OR REPLACE TEMP VIEW payments_file AS SELECT * FROM {_source(path)}")
+    _columns(con, "payments_file", path, ("vrm", "scheme", "charge_day", "amount", "paid_at"))
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE payments AS
+        SELECT {normalise_sql("CAST(vrm AS VARCHAR)")} AS vehicle_key,
+               lower(trim(CAST(scheme AS VARCHAR))) AS scheme_id,
+               TRY_CAST(CAST(charge_day AS VARCHAR) AS DATE) AS charge_day,
+               CAST(TRY_CAST(CAST(amount AS VARCHAR) AS DECIMAL(12, 2)) * 100 AS BIGINT)
+                 AS amount_pence,
+               TRY_CAST(CAST(paid_at AS VARCHAR) AS TIMESTAMPTZ) AS paid_at
+        FROM payments_file
+        """
+    )
+    _refuse_bad(
+        con,
+        "payments",
+        path,
+        "vehicle_key <> '' AND charge_day IS NOT NULL AND amount_pence >= 0 "
+        "AND paid_at IS NOT NULL",
+    )
+    row = con.execute("SELECT count(*) FROM payments").fetchone()
+    return int(row[0]) if row else 0
+
+
+def load_registrations(con: duckdb.DuckDBPyConnection, path: Path | None) -> int:
+    """Table `registrations(vehicle_key, kind, scheme_id, valid_from, valid_to, holder_ref)`."""
+    if path is None:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE registrations (vehicle_key VARCHAR, kind VARCHAR, "
+            "scheme_id VARCHAR, valid_from DATE, valid_to DATE, holder_ref VARCHAR)"
+        )
+        return 0
+    con.execute(f"CREATE OR REPLACE TEMP VIEW reg_file AS SELECT * FROM {_source(path)}")
+    _columns(con, "reg_file", path, ("vrm", "kind", "scheme", "valid_from", "valid_to"))
+    have = {r[0] for r in con.execute("DESCRIBE reg_file").fetchall()}
+    holder = "NULLIF(trim(CAST(holder_ref AS VARCHAR)), '')" if "holder_ref" in have else "NULL"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE registrations AS
+        SELECT {normalise_sql("CAST(vrm AS VARCHAR)")} AS vehicle_key,
+               lower(trim(CAST(kind AS VARCHAR))) AS kind,
+               lower(trim(CAST(scheme AS VARCHAR))) AS scheme_id,
+               TRY_CAST(CAST(valid_from AS VARCHAR) AS DATE) AS valid_from,
+               TRY_CAST(NULLIF(trim(CAST(valid_to AS VARCHAR)), '') AS DATE) AS valid_to,
+               {holder}::VARCHAR AS holder_ref
+        FROM reg_file
+        """
+    )
+    _refuse_bad(
+        con,
+        "registrations",
+        path,
+        "vehicle_key <> '' AND valid_from IS NOT NULL "
+        "AND (valid_to IS NULL OR valid_to >= valid_from)",
+    )
+    row = con.execute("SELECT count(*) FROM registrations").fetchone()
+    return int(row[0]) if row else 0
