@@ -104,19 +104,23 @@ def test_charge_windows_are_half_open_and_cameras_enforce_their_schemes() -> Non
 def test_unregistered_plates_that_look_like_registered_ones_are_flagged() -> None:
     con = _con(
         [
-            ("m1", "OUTER", "2026-11-27T08:00:00", 0.97, "A812CDE"),  # B read as 8
+            ("m1", "OUTER", "2026-11-27T08:00:00", 0.97, "A812CDE"),  # B read as 8 ...
+            ("e1", "OUTER", "2026-11-27T08:01:00", 0.97, "AB12CDE"),  # ... and the car itself
+            ("m2", "OUTER", "2026-11-27T09:00:00", 0.97, "LX73A8C"),  # a misread alone
             ("u1", "OUTER", "2026-11-27T08:00:00", 0.97, "ZZ99XYZ"),
-            ("e1", "OUTER", "2026-11-27T08:00:00", 0.97, "AB12CDE"),
         ],
         register=["AB12CDE", "LX73ABC"],
     )
     build_sightings(con, EvidenceRule())
     match_register(con)
     got = _rows(con, "matched")
-    assert got[("A812CDE", "ulez")]["match"] == "confusion"
-    assert got[("A812CDE", "ulez")]["candidates"] == ["AB12CDE"]
-    assert got[("ZZ99XYZ", "ulez")]["match"] == "unregistered"
     assert got[("AB12CDE", "ulez")]["match"] == "exact"
+    # its misread changes nobody's charge: absorbed, no human needed
+    assert got[("A812CDE", "ulez")]["match"] == "absorbed"
+    # a misread of a vehicle not otherwise seen: a human must decide
+    assert got[("LX73A8C", "ulez")]["match"] == "confusion"
+    assert got[("LX73A8C", "ulez")]["candidates"] == ["LX73ABC"]
+    assert got[("ZZ99XYZ", "ulez")]["match"] == "unregistered"
 
 
 def test_evidence_rule_is_validated() -> None:
