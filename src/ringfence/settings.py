@@ -38,6 +38,7 @@ class Settings:
     max_read_age_days: int
     compact_after_hours: float
     engine_memory_limit: str
+    charge_memory_limit: str
     retention: tuple[RetentionRule, ...]
 
     @property
@@ -111,6 +112,7 @@ def load_settings(data_dir: Path, *, state_url: str | None = None) -> Settings:
             max_read_age_days=int(raw["ingest"]["max_age_days"]),
             compact_after_hours=float(raw["ingest"]["compact_after_hours"]),
             engine_memory_limit=str(raw["engine"]["memory_limit"]),
+            charge_memory_limit=str(raw["engine"]["charge_memory_limit"]),
             retention=tuple(_rule(r) for r in raw.get("retention", [])),
         )
     except (KeyError, ValueError) as exc:

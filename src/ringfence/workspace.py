@@ -100,13 +100,15 @@ class Workspace:
             self._reader = connect()
         return self._reader
 
-    def engine(self, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    def engine(
+        self, threads: int | None = None, *, memory_limit: str | None = None
+    ) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection for heavy work: bounded memory, spilling under the data dir."""
         con = connect(threads)
         tmp = self.data_dir / "tmp"
         tmp.mkdir(exist_ok=True)
         con.execute(f"SET temp_directory = '{tmp}'")
-        con.execute(f"SET memory_limit = '{self.settings.engine_memory_limit}'")
+        con.execute(f"SET memory_limit = '{memory_limit or self.settings.engine_memory_limit}'")
         return con
 
     def cameras_table(self) -> pa.Table:

@@ -53,7 +53,5 @@ def test_every_reason_is_explained() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.from_regex(r"[A-Z0-9]{0,9}", fullmatch=True), min_size=1, max_size=40))
 def test_confusion_key_sql_equals_confusion_key(vrms: list[str]) -> None:
-    got = con.execute(
-        f"SELECT {confusion_key_sql('v')} FROM unnest(?) AS u(v)", [vrms]
-    ).fetchall()
+    got = con.execute(f"SELECT {confusion_key_sql('v')} FROM unnest(?) AS u(v)", [vrms]).fetchall()
     assert [g[0] for g in got] == [confusion_key(v) for v in vrms]

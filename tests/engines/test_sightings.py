@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from ringfence.engines.matching import match_register
-from ringfence.engines.sightings import EvidenceRule, build_sightings
+from ringfence.engines.sightings import EvidenceRule, build_sightings, read_ids_for
 
 
 def at(text: str) -> datetime:
@@ -80,7 +80,9 @@ def test_evidence_needs_two_confident_reads_or_one_very_confident() -> None:
     assert got[("ONEWEAK", "ulez")]["is_sufficient"] is False
     assert got[("ONEWEAK", "ulez")]["reads"] == 2
     assert got[("ONESURE", "ulez")]["is_sufficient"] is True
-    assert got[("TWOREADS", "ulez")]["read_ids"] == ["a1", "a2"]
+    read_ids_for(con, "sightings")
+    listed = {(k, s): ids for k, s, ids in con.execute("SELECT * FROM sighting_reads").fetchall()}
+    assert listed[("TWOREADS", "ulez")] == ["a1", "a2"]  # in time order
 
 
 def test_charge_windows_are_half_open_and_cameras_enforce_their_schemes() -> None:

@@ -80,6 +80,7 @@ def as_payload(r: DemoResult) -> dict[str, object]:
         ],
         "example_lookup": asdict(r.lookup) if r.lookup else None,
         "key_epochs": r.epochs,
+        "charge_run": asdict(r.charge),
         "seconds": r.seconds,
     }
 
@@ -120,8 +121,17 @@ def render(r: DemoResult) -> None:
             f"Look-up of one vehicle by VRM: {r.lookup.reads} reads at "
             f"{len(r.lookup.cameras)} cameras in {r.lookup.seconds * 1000:.0f} ms"
         )
+    c = r.charge
+    out.print(
+        f"Charge run: {c.vehicles_seen:,} vehicle sightings under ULEZ, CC and LEZ; "
+        f"{c.not_liable:,} compliant or out of scope; {c.misreads_absorbed:,} misreads absorbed; "
+        f"{c.amount_due_pence / 100:,.2f} GBP unpaid so far ({c.seconds:.1f}s)"
+    )
+    out.print(
+        table("Liabilities", ["status", "rows"], [[k, f"{v:,}"] for k, v in c.by_status.items()])
+    )
     out.print(f"Data directory: {r.data_dir.resolve()}")
     out.print(
-        "Next: `ringfence reads summary --data-dir ...`, `ringfence keys list`, "
-        "`ringfence retention rules`."
+        "Next: `ringfence charge liabilities --day D --data-dir ...`, "
+        "`ringfence reads summary --data-dir ...`, `ringfence keys list`."
     )

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 import typer
 
-from ringfence.cli import cameras, demo, ingest, keys, plates, reads, retention, simulate
+from ringfence.cli import (
+    cameras,
+    charge,
+    demo,
+    ingest,
+    keys,
+    plates,
+    reads,
+    register,
+    retention,
+    simulate,
+)
 
 app = typer.Typer(
     name="ringfence",
@@ -24,6 +35,8 @@ app.command("ingest")(ingest.ingest_command)
 app.add_typer(reads.app, name="reads")
 app.add_typer(keys.app, name="keys")
 app.add_typer(retention.app, name="retention")
+app.add_typer(register.app, name="register")
+app.add_typer(charge.app, name="charge")
 app.add_typer(plates.app, name="plates")
 
 

@@ -9,8 +9,9 @@ Inputs, registered on the connection as relations:
 - `cameras(camera_id, enforces)`;
 - `charge_windows(scheme_id, window_start, window_end)`: the instants each scheme charges in.
 
-Output: temp table `sightings`, one row per (vehicle_key, scheme_id) with counts, the read ids
-(in time order) and whether the evidence is enough to charge on:
+Output: temp table `sightings`, one row per (vehicle_key, scheme_id) with counts, first and last
+sighting and whether the evidence is enough to charge on (`read_ids_for` lists the reads behind
+chosen sightings: done only for the few that become liabilities, not for millions):
 
     at least `min_reads` reads at or above `min_confidence`, or one read at or above
     `single_read_confidence`.
@@ -44,14 +45,18 @@ def build_sightings(con: duckdb.DuckDBPyConnection, rule: EvidenceRule) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE sightings AS
-        WITH scheme_reads AS (
+        WITH camera_windows AS (
+          -- a few thousand rows: which windows each camera's reads can fall in
+          SELECT c.camera_id, w.scheme_id, w.window_start, w.window_end
+          FROM cameras c
+          JOIN charge_windows w ON list_contains(string_split(c.enforces, ';'), w.scheme_id)
+        ), scheme_reads AS (
           SELECT r.read_id, r.captured_at, r.confidence, r.vehicle_key, r.vrm_text,
-                 w.scheme_id
+                 cw.scheme_id
           FROM day_reads r
-          JOIN cameras c USING (camera_id)
-          JOIN charge_windows w
-            ON list_contains(string_split(c.enforces, ';'), w.scheme_id)
-           AND r.captured_at >= w.window_start AND r.captured_at < w.window_end
+          JOIN camera_windows cw
+            ON cw.camera_id = r.camera_id
+           AND r.captured_at >= cw.window_start AND r.captured_at < cw.window_end
         )
         SELECT vehicle_key, scheme_id,
                any_value(vrm_text) AS vrm_text,
@@ -60,7 +65,6 @@ def build_sightings(con: duckdb.DuckDBPyConnection, rule: EvidenceRule) -> None:
                max(confidence) AS best_confidence,
                min(captured_at) AS first_seen_at,
                max(captured_at) AS last_seen_at,
-               list(read_id ORDER BY captured_at, read_id) AS read_ids,
                (count(*) FILTER (WHERE confidence >= $min_confidence) >= $min_reads
                 OR max(confidence) >= $single) AS is_sufficient
         FROM scheme_reads
@@ -71,4 +75,24 @@ def build_sightings(con: duckdb.DuckDBPyConnection, rule: EvidenceRule) -> None:
             "min_reads": rule.min_reads,
             "single": rule.single_read_confidence,
         },
+    )
+
+
+def read_ids_for(con: duckdb.DuckDBPyConnection, chosen: str) -> None:
+    """Temp table `sighting_reads(vehicle_key, scheme_id, read_ids)` for the sightings in the
+    relation `chosen(vehicle_key, scheme_id)`, each list in time order."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE sighting_reads AS
+        SELECT r.vehicle_key, cw.scheme_id,
+               list(r.read_id ORDER BY r.captured_at, r.read_id) AS read_ids
+        FROM day_reads r
+        JOIN (SELECT c.camera_id, w.scheme_id, w.window_start, w.window_end
+              FROM cameras c JOIN charge_windows w
+                ON list_contains(string_split(c.enforces, ';'), w.scheme_id)) cw
+          ON cw.camera_id = r.camera_id
+         AND r.captured_at >= cw.window_start AND r.captured_at < cw.window_end
+        SEMI JOIN {chosen} k ON k.vehicle_key = r.vehicle_key AND k.scheme_id = cw.scheme_id
+        GROUP BY ALL
+        """
     )

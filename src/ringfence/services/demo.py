@@ -1,7 +1,7 @@
 """The demo: the whole system on the embedded default, end to end, on a synthetic London day.
 
-For now (the foundation): simulate a reduced-scale day, register the cameras, ingest the reads,
-and summarise what the store holds. Later capabilities extend `run_demo` step by step.
+Simulate a reduced-scale day, register the cameras, ingest the reads, summarise the store, then
+charge the day under London's schemes. Later capabilities extend `run_demo` step by step.
 
 The demo owns its data directory: it refuses to touch a non-empty directory that it did not
 create (marked by `.ringfence-demo`), so it can never wipe an operator's real data.
@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from ringfence.errors import ConfigError
 from ringfence.services.cameras import CameraImport, import_cameras
+from ringfence.services.charging import ChargeRun, import_register_file, run_stored
 from ringfence.services.ingest import IngestReport, ingest_file
 from ringfence.services.reads import StoreSummary, read_counts, store_summary, vrm_history
 from ringfence.stores.readstore import LONDON, london_day_bounds
@@ -48,6 +49,7 @@ class DemoResult:
     reads_by_borough: list[tuple[str, str, int]]
     lookup: Lookup | None
     epochs: int
+    charge: ChargeRun
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -109,6 +111,10 @@ def run_demo(
             key=lambda t: -t[2],
         )
         lookup = _example_lookup(ws, incoming, day)
+        import_register_file(ws, "vehicles", incoming / "vehicles.parquet")
+        started = clock()
+        charge = run_stored(ws, day, now=now)
+        timings["charge"] = (clock() - started).total_seconds()
         return DemoResult(
             data_dir=data_dir,
             day=day,
@@ -118,6 +124,7 @@ def run_demo(
             reads_by_borough=by_borough,
             lookup=lookup,
             epochs=len(ws.keys.epochs()),
+            charge=charge,
             seconds=timings,
         )
     finally:

@@ -195,6 +195,30 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+class LiabilityRow(Base):
+    """What a charge run decided for one vehicle, scheme and charge day.
+
+    Keyed by the epoch's pseudonym: the clear VRM is taken from the vault only when a penalty
+    notice is issued. Re-running a day replaces its rows (same key).
+    """
+
+    __tablename__ = "liabilities"
+    __table_args__ = (UniqueConstraint("charge_day", "scheme_id", "key_epoch", "vrm_pseudonym"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(40))
+    charge_day: Mapped[date] = mapped_column(Date, index=True)
+    scheme_id: Mapped[str] = mapped_column(String(32))
+    key_epoch: Mapped[int] = mapped_column(Integer)
+    vrm_pseudonym: Mapped[bytes] = mapped_column(LargeBinary(16))
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    rule: Mapped[str] = mapped_column(String(96))
+    reason: Mapped[str] = mapped_column(Text)
+    reads: Mapped[int] = mapped_column(Integer)
+    read_ids: Mapped[list[str]] = mapped_column(JSON)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 def bulk_insert(
     session: Session,
     table: str,

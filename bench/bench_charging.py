@@ -1,0 +1,108 @@
+"""Charge-run benchmark: a full-scale stored London day, against a hand-written DuckDB query.
+
+Needs the store `bench_foundation.py` leaves in bench/out/work (run that first). Measures, in one
+run over the same files: `run_stored` (the product: sightings, misread safety, register match
+with vault look-ups for unknown plates, compliance, tariffs, registrations, payments,
+explanations, saving liabilities) and the limit: one hand-written query of the core computation
+(reads in the scheme windows grouped by vehicle, joined to the keyed register, priced by the
+same SQL). Reports both times, their ratio, and the peak RSS of the process.
+
+Usage: python bench/bench_charging.py [--work bench/out/work]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ringfence.domain.compliance import compliance_sql
+from ringfence.domain.schemes import load_scheme_book, price_sql
+from ringfence.services.charging import import_register_file, run_stored
+from ringfence.stores.keys import pseudonym_sql
+from ringfence.stores.readstore import sql_list
+from ringfence.workspace import Workspace
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--work", type=Path, default=Path("bench/out/work"))
+    args = parser.parse_args()
+    ws = Workspace.open(args.work / "data")
+    (day,) = ws.reads.days()[:1]
+    import_register_file(ws, "vehicles", args.work / "incoming" / "vehicles.parquet")
+    now = datetime.now(UTC)
+
+    started = time.perf_counter()
+    run = run_stored(ws, day, now=now)
+    ours = time.perf_counter() - started
+    rss_after_ours = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    # The limit: the same core computation as one hand-written query, same files, same engine.
+    book = load_scheme_book()
+    epoch = ws.keys.epoch_for_day(day)
+    assert epoch is not None
+    inner, outer = ws.keys.keys(epoch.epoch).hmac_blocks()
+    con = ws.engine()
+    con.register("cams", ws.cameras_table())
+    files = ws.reads.files(day)
+    parts = []
+    for scheme_id in book.scheme_ids():
+        rules = book.day_rules(scheme_id, day)
+        if rules is None or not rules.windows:
+            continue
+        windows = " OR ".join(
+            f"(r.captured_at >= TIMESTAMPTZ '{a.isoformat()}' "
+            f"AND r.captured_at < TIMESTAMPTZ '{b.isoformat()}')"
+            for a, b in rules.windows
+        )
+        price = price_sql(rules, vehicle="v", compliance="v.c", kinds="NULL")
+        parts.append(
+            f"""
+            SELECT '{scheme_id}' AS scheme_id, v.vrm, {price} AS p, s.n
+            FROM (SELECT r.vrm_pseudonym, count(*) AS n
+                  FROM read_parquet({sql_list(files)}) r JOIN cams c USING (camera_id)
+                  WHERE list_contains(string_split(c.enforces, ';'), '{scheme_id}')
+                    AND ({windows})
+                  GROUP BY 1 HAVING count(*) FILTER (WHERE r.confidence >= 0.8) >= 2
+                                 OR max(r.confidence) >= 0.95) s
+            JOIN (SELECT *, {compliance_sql(scheme_id, vehicle="g")} AS c,
+                         {pseudonym_sql("g.vrm", "?::BLOB", "?::BLOB")} AS key
+                  FROM read_parquet('{ws.data_dir / "register" / "vehicles.parquet"}') g) v
+              ON v.key = s.vrm_pseudonym
+            """
+        )
+    started = time.perf_counter()
+    params: list[object] = []
+    for _ in parts:
+        params += [outer, inner]
+    limit_rows = con.execute(
+        "SELECT scheme_id, p.status, count(*) FROM (" + " UNION ALL ".join(parts) + ") "
+        "GROUP BY ALL",
+        params,
+    ).fetchall()
+    limit = time.perf_counter() - started
+    results = {
+        "charge_day": day.isoformat(),
+        "reads": run.reads,
+        "vehicle_sightings": run.vehicles_seen,
+        "liabilities_by_status": run.by_status,
+        "misreads_absorbed": run.misreads_absorbed,
+        "vault_lookups": run.vault_lookups,
+        "ringfence_seconds": round(ours, 2),
+        "hand_written_query_seconds": round(limit, 2),
+        "ratio": round(ours / limit, 2),
+        "peak_rss_mb_after_ringfence": round(rss_after_ours),
+        "limit_statuses": sorted(limit_rows),
+    }
+    out = Path("bench/out")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "charging-full.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(json.dumps(results, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

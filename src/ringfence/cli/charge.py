@@ -1,0 +1,129 @@
+"""`ringfence charge`: turn reads into liabilities under the schemes' rules."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ringfence.cli._common import (
+    DataDirOption,
+    JsonOption,
+    emit_json,
+    open_workspace,
+    out,
+    run_or_exit,
+    table,
+    utc_now,
+)
+from ringfence.services.charging import evaluate_files, list_liabilities, run_stored
+
+app = typer.Typer(help="Charge runs: reads to liabilities.", no_args_is_help=True)
+
+
+@app.command("evaluate")
+def evaluate_command(
+    reads: Annotated[Path, typer.Option(help="Reads file (csv, jsonl, parquet)")],
+    cameras: Annotated[Path, typer.Option(help="Cameras file")],
+    vehicles: Annotated[Path, typer.Option(help="Vehicle register file")],
+    out_path: Annotated[Path, typer.Option("--out", help="liabilities.csv or .parquet")],
+    payments: Annotated[Path | None, typer.Option(help="Payments file")] = None,
+    registrations: Annotated[Path | None, typer.Option(help="Registrations file")] = None,
+    day: Annotated[
+        list[str] | None, typer.Option(help="Charge days (default: all in reads)")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Stateless: evaluate files only, with no data directory, and write liabilities."""
+    result = run_or_exit(
+        lambda: evaluate_files(
+            reads=reads,
+            cameras=cameras,
+            vehicles=vehicles,
+            payments=payments,
+            registrations=registrations,
+            days=[date.fromisoformat(d) for d in day] if day else None,
+            out=out_path,
+        )
+    )
+    payload = {
+        "out": str(out_path),
+        "reads_received": result.reads_received,
+        "reads_refused": result.reads_refused,
+        "liabilities": result.liabilities,
+        "by_status": result.by_status,
+        "days": [
+            {
+                "charge_day": d.charge_day.isoformat(),
+                "vehicles_seen": d.sightings,
+                "not_liable": d.not_liable,
+                "unidentified": d.unidentified,
+                "misreads_absorbed": d.absorbed,
+                "schemes": {s: r.version_id for s, r in d.rules.items()},
+            }
+            for d in result.days
+        ],
+    }
+    if as_json:
+        emit_json(payload)
+        return
+    out.print(
+        f"{result.liabilities:,} liabilities from {result.reads_received:,} reads "
+        f"({sum(result.reads_refused.values()):,} refused) written to {out_path}"
+    )
+    out.print(
+        table(
+            "Liabilities by status",
+            ["status", "rows"],
+            [[k, f"{v:,}"] for k, v in result.by_status.items()],
+        )
+    )
+
+
+@app.command("run")
+def run_command(
+    day: Annotated[str, typer.Option(help="The charge day (YYYY-MM-DD)")],
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Stored mode: charge a day of the read store; liabilities are saved."""
+    ws = open_workspace(data_dir)
+    result = run_or_exit(lambda: run_stored(ws, date.fromisoformat(day), now=utc_now()))
+    payload = asdict(result)
+    if as_json:
+        emit_json(payload)
+        return
+    out.print(
+        f"Charge day {result.charge_day}: {result.reads:,} reads, {result.vehicles_seen:,} "
+        f"vehicle sightings; {result.misreads_absorbed:,} misreads absorbed, "
+        f"{result.unidentified:,} unidentified; {result.amount_due_pence / 100:,.2f} GBP unpaid "
+        f"({result.seconds:.1f}s)"
+    )
+    out.print(
+        table(
+            "Liabilities by status",
+            ["status", "rows"],
+            [[k, f"{v:,}"] for k, v in result.by_status.items()],
+        )
+    )
+
+
+@app.command("liabilities")
+def liabilities_command(
+    day: Annotated[str, typer.Option(help="The charge day (YYYY-MM-DD)")],
+    status: Annotated[str | None, typer.Option(help="Only this status")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows")] = 50,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Liabilities a stored charge run decided (pseudonymised: no clear VRM)."""
+    ws = open_workspace(data_dir)
+    rows = list_liabilities(ws, date.fromisoformat(day), status=status, limit=limit)
+    if as_json:
+        emit_json(rows)
+        return
+    cols = ["scheme_id", "vrm_pseudonym", "amount_pence", "status", "rule", "reason"]
+    out.print(table(f"{len(rows)} liabilities", cols, [[r[c] for c in cols] for r in rows]))

@@ -1,0 +1,1 @@
+"""London's schemes as dated configuration: ulez.toml, ccz.toml, lez.toml."""

@@ -1,0 +1,365 @@
+"""Charging use cases: stateless evaluation of files (for auditors and tests).
+
+`evaluate_files` needs no data directory, key or vault: reads are checked exactly as ingest
+checks them, keyed by their own normalised VRM, and priced by the scheme rules. It writes one
+liability row per (vrm, scheme, charge_day) that owes, is exempt, is paid or needs review.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import delete, select
+
+from ringfence.domain.schemes import SchemeBook, load_scheme_book
+from ringfence.engines.accounts import load_payments, load_registrations
+from ringfence.engines.charging import ChargeDay, run_charge_day
+from ringfence.engines.register import load_register
+from ringfence.engines.sightings import EvidenceRule
+from ringfence.errors import InputError, NotFoundError, StateError
+from ringfence.services.cameras import read_cameras
+from ringfence.services.ingest import (
+    check_reads,
+    detect_format,
+    identity_keys,
+    load_reads,
+    parse_reads,
+)
+from ringfence.stores.keys import pseudonym_sql
+from ringfence.stores.readstore import sql_list
+from ringfence.stores.state import LiabilityRow, bulk_insert
+from ringfence.workspace import Workspace, camera_rows_table
+
+OUT_COLUMNS = ("vrm", "scheme", "charge_day", "amount", "status", "reason", "rule", "read_ids")
+# Files may be historic: every capture time is accepted (the ingest clock does not apply).
+ANY_TIME = (datetime(1900, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    days: list[ChargeDay]
+    reads_received: int
+    reads_refused: dict[str, int]
+    out: Path | None
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def liabilities(self) -> int:
+        return sum(d.liabilities.num_rows for d in self.days)
+
+
+def evaluate_files(
+    *,
+    reads: Path,
+    cameras: Path,
+    vehicles: Path,
+    payments: Path | None = None,
+    registrations: Path | None = None,
+    days: Sequence[date] | None = None,
+    out: Path | None = None,
+    book: SchemeBook | None = None,
+    evidence_rule: EvidenceRule | None = None,
+) -> Evaluation:
+    book = book or load_scheme_book()
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("cameras", camera_rows_table(read_cameras(cameras)))
+    types = load_reads(con, reads, detect_format(reads))
+    found = parse_reads(con, types, as_of=date.today(), window=ANY_TIME)
+    identity_keys(con, found)
+    check_reads(con, ANY_TIME)
+    received = int(con.execute("SELECT count(*) FROM checked").fetchone()[0])  # type: ignore[index]
+    refused = dict(con.execute("SELECT reason, count(*) FROM refused GROUP BY 1").fetchall())
+    load_register(con, vehicles)
+    load_payments(con, payments)
+    load_registrations(con, registrations)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE evidence (vehicle_key VARCHAR, kind VARCHAR, "
+        "euro_standard INTEGER, recorded_by VARCHAR, recorded_at TIMESTAMPTZ)"
+    )
+    wanted = sorted(days) if days else found
+    unknown = sorted(set(wanted) - set(found))
+    if days and unknown:
+        raise InputError(f"{reads}: no accepted reads on {', '.join(map(str, unknown))}")
+    results = []
+    for day in wanted:
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW day_reads AS SELECT read_id, camera_id, captured_at, "
+            "confidence, decode(vrm_pseudonym) AS vehicle_key, decode(vrm_pseudonym) AS vrm_text "
+            "FROM accepted "
+            f"WHERE charge_day = DATE '{day}'"
+        )
+        results.append(run_charge_day(con, book, day, evidence_rule=evidence_rule))
+    by_status: dict[str, int] = {}
+    for d in results:
+        for s in d.liabilities.column("status").to_pylist():
+            by_status[s] = by_status.get(s, 0) + 1
+    if out is not None:
+        write_liabilities(out, [d.liabilities for d in results])
+    return Evaluation(
+        days=results,
+        reads_received=received,
+        reads_refused={str(k): int(v) for k, v in refused.items()},
+        out=out,
+        by_status=dict(sorted(by_status.items())),
+    )
+
+
+def write_liabilities(out: Path, tables: Sequence[pa.Table]) -> None:
+    """Liabilities in the interchange form: CSV (amount in pounds) or Parquet by suffix."""
+    rows = [r for t in tables for r in t.to_pylist()]
+    if out.suffix.lower() == ".parquet":
+        pq.write_table(pa.Table.from_pylist(rows) if rows else pa.table({}), out)
+        return
+    with open(out, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(OUT_COLUMNS)
+        for r in rows:
+            w.writerow(
+                [
+                    r["vrm"],
+                    r["scheme_id"],
+                    r["charge_day"],
+                    f"{r['amount_pence'] // 100}.{r['amount_pence'] % 100:02d}",
+                    r["status"],
+                    r["reason"],
+                    r["rule"],
+                    ";".join(r["read_ids"]),
+                ]
+            )
+
+
+# -- stored mode ----------------------------------------------------------------------------
+REGISTER_FILES = {
+    "vehicles": "vehicles.parquet",
+    "registrations": "registrations.parquet",
+    "payments": "payments.parquet",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterImport:
+    kind: str
+    rows: int
+    path: Path
+
+
+def import_register_file(ws: Workspace, kind: str, source: Path) -> RegisterImport:
+    """Check a vehicles, registrations or payments file and keep it in the data directory.
+
+    These hold clear VRMs (the register is DVLA data; payments and registrations are made by
+    VRM), so they live apart from the read store, under `<data-dir>/register/`. A new file
+    replaces the old one of its kind.
+    """
+    loaders = {
+        "vehicles": load_register,
+        "registrations": load_registrations,
+        "payments": load_payments,
+    }
+    if kind not in loaders:
+        raise InputError(f"unknown register file kind {kind!r}: {', '.join(loaders)}")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    rows = loaders[kind](con, source)
+    target = ws.data_dir / "register" / REGISTER_FILES[kind]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = target.with_suffix(".partial")
+    table = "register" if kind == "vehicles" else kind
+    con.execute(f"COPY {table} TO '{staged}' (FORMAT parquet, COMPRESSION zstd)")
+    staged.replace(target)
+    return RegisterImport(kind=kind, rows=int(rows), path=target)
+
+
+LIABILITY_STATE_COLUMNS = (
+    "run_id",
+    "charge_day",
+    "scheme_id",
+    "key_epoch",
+    "vrm_pseudonym",
+    "amount_pence",
+    "status",
+    "rule",
+    "reason",
+    "reads",
+    "read_ids",
+    "decided_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeRun:
+    run_id: str
+    charge_day: date
+    key_epoch: int
+    reads: int
+    vehicles_seen: int
+    not_liable: int
+    unidentified: int
+    misreads_absorbed: int
+    vault_lookups: int
+    by_status: dict[str, int]
+    amount_due_pence: int
+    seconds: float
+
+
+def run_stored(
+    ws: Workspace,
+    day: date,
+    *,
+    now: datetime,
+    book: SchemeBook | None = None,
+    evidence_rule: EvidenceRule | None = None,
+) -> ChargeRun:
+    """Charge one stored day: the register keyed under the day's epoch, liabilities saved.
+
+    Clear VRMs are recovered from the vault only for plates the register does not know, so
+    that likely misreads can be matched to registered vehicles by their confusion key.
+    """
+    started = time.perf_counter()
+    book = book or load_scheme_book()
+    files = ws.reads.files(day)
+    if not files:
+        raise NotFoundError(f"no stored reads for charge day {day}")
+    vehicles = ws.data_dir / "register" / REGISTER_FILES["vehicles"]
+    if not vehicles.exists():
+        raise StateError("no vehicle register: run `ringfence register import vehicles FILE`")
+    epoch = ws.keys.epoch_for_day(day)
+    if epoch is None:
+        raise StateError(f"no key epoch covers {day}")
+    keys = ws.keys.keys(epoch.epoch)
+    inner, outer = keys.hmac_blocks()
+    con = ws.engine(memory_limit=ws.settings.charge_memory_limit)
+    try:
+        con.register("cameras", ws.require_cameras())
+        con.register("pads", pa.table({"i": [inner], "o": [outer]}))
+        key = pseudonym_sql("vrm", "(SELECT i FROM pads)", "(SELECT o FROM pads)")
+        con.execute(
+            f"CREATE TEMP TABLE register AS SELECT * EXCLUDE (vehicle_key), {key} AS vehicle_key "
+            f"FROM read_parquet('{vehicles}')"
+        )
+        for kind in ("registrations", "payments"):
+            path = ws.data_dir / "register" / REGISTER_FILES[kind]
+            if path.exists():
+                vkey = pseudonym_sql("vehicle_key", "(SELECT i FROM pads)", "(SELECT o FROM pads)")
+                con.execute(
+                    f"CREATE TEMP TABLE {kind} AS SELECT * EXCLUDE (vehicle_key), "
+                    f"{vkey} AS vehicle_key FROM read_parquet('{path}')"
+                )
+            else:
+                (load_registrations if kind == "registrations" else load_payments)(con, None)
+        con.unregister("pads")
+        con.execute(
+            "CREATE TEMP TABLE evidence (vehicle_key BLOB, kind VARCHAR, euro_standard INTEGER, "
+            "recorded_by VARCHAR, recorded_at TIMESTAMPTZ)"
+        )
+        con.execute(
+            f"CREATE TEMP VIEW stored AS SELECT read_id, camera_id, captured_at, confidence, "
+            f"vrm_pseudonym AS vehicle_key FROM read_parquet({sql_list(files)}) "
+            f"WHERE key_epoch = {epoch.epoch}"
+        )
+        unknown = [
+            bytes(r[0])
+            for r in con.execute(
+                "SELECT DISTINCT vehicle_key FROM stored ANTI JOIN register USING (vehicle_key)"
+            ).fetchall()
+        ]
+        clear = ws.vault.recover(keys, unknown)
+        con.register(
+            "recovered",
+            pa.table(
+                {
+                    "vehicle_key": pa.array(list(clear), pa.binary()),
+                    "vrm_text": pa.array(list(clear.values()), pa.string()),
+                }
+            ),
+        )
+        con.execute(
+            "CREATE TEMP VIEW day_reads AS SELECT s.*, r.vrm_text FROM stored s "
+            "LEFT JOIN recovered r USING (vehicle_key)"
+        )
+        result = run_charge_day(con, book, day, evidence_rule=evidence_rule)
+        reads = int(con.execute("SELECT count(*) FROM stored").fetchone()[0])  # type: ignore[index]
+    finally:
+        con.close()
+    run_id = uuid.uuid4().hex[:16]
+    rows = result.liabilities.to_pylist()
+    decided_at = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with ws.writer(), ws.state.session() as s:
+        s.execute(delete(LiabilityRow).where(LiabilityRow.charge_day == day))
+        bulk_insert(
+            s,
+            LiabilityRow.__tablename__,
+            LIABILITY_STATE_COLUMNS,
+            [
+                (
+                    run_id,
+                    day.isoformat(),
+                    r["scheme_id"],
+                    epoch.epoch,
+                    bytes(r["vehicle_key"]),
+                    int(r["amount_pence"]),
+                    r["status"],
+                    str(r["rule"])[:96],
+                    r["reason"],
+                    int(r["reads"]),
+                    json.dumps(r["read_ids"]),
+                    decided_at,
+                )
+                for r in rows
+            ],
+        )
+    by_status: dict[str, int] = {}
+    for r in rows:
+        by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+    return ChargeRun(
+        run_id=run_id,
+        charge_day=day,
+        key_epoch=epoch.epoch,
+        reads=reads,
+        vehicles_seen=result.sightings,
+        not_liable=result.not_liable,
+        unidentified=result.unidentified,
+        misreads_absorbed=result.absorbed,
+        vault_lookups=len(unknown),
+        by_status=dict(sorted(by_status.items())),
+        amount_due_pence=sum(int(r["amount_pence"]) for r in rows if r["status"] == "unpaid"),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def list_liabilities(
+    ws: Workspace, day: date, *, status: str | None = None, limit: int = 50
+) -> list[dict[str, object]]:
+    with ws.state.session() as s:
+        query = (
+            select(LiabilityRow)
+            .where(LiabilityRow.charge_day == day)
+            .order_by(LiabilityRow.scheme_id, LiabilityRow.id)
+            .limit(limit)
+        )
+        if status:
+            query = query.where(LiabilityRow.status == status)
+        return [
+            {
+                "charge_day": r.charge_day.isoformat(),
+                "scheme_id": r.scheme_id,
+                "key_epoch": r.key_epoch,
+                "vrm_pseudonym": r.vrm_pseudonym.hex(),
+                "amount_pence": r.amount_pence,
+                "status": r.status,
+                "rule": r.rule,
+                "reason": r.reason,
+                "read_ids": r.read_ids,
+            }
+            for r in s.scalars(query)
+        ]
