@@ -26,6 +26,7 @@ class RetentionRule:
     target: str
     max_age_days: int
     description: str = ""
+    selector: str = "all"  # reads: "all", or "settled" (vehicles that owe nothing, or paid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +77,19 @@ def _rule(raw: dict[str, Any]) -> RetentionRule:
             target=str(raw["target"]),
             max_age_days=int(raw["max_age_days"]),
             description=str(raw.get("description", "")),
+            selector=str(raw.get("selector", "all")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"retention rule {raw!r} is incomplete: {exc}") from exc
     if rule.target not in RETENTION_TARGETS:
         raise ConfigError(
             f"retention rule {rule.name!r}: target must be one of {RETENTION_TARGETS}"
+        )
+    if rule.selector not in ("all", "settled") or (
+        rule.selector == "settled" and rule.target != "reads"
+    ):
+        raise ConfigError(
+            f"retention rule {rule.name!r}: selector must be all, or settled on reads"
         )
     if rule.max_age_days < 0:
         raise ConfigError(f"retention rule {rule.name!r}: max_age_days must not be negative")

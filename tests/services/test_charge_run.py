@@ -66,3 +66,45 @@ def test_stored_run_matches_stateless_evaluation(
     run_stored(ws, DAY, now=NOW)
     with ws.state.session() as s:
         assert len(s.scalars(select(LiabilityRow)).all()) == len(expected)
+
+
+def test_settled_vehicles_reads_are_purged_after_the_payment_window(
+    simulated: Path, tmp_path: Path
+) -> None:
+    import duckdb
+
+    from ringfence.services.retention import run_retention
+
+    ws = Workspace.open(tmp_path / "data")
+    import_cameras(ws, simulated / "cameras.csv")
+    ingest_file(ws, simulated / f"reads-{DAY}.parquet", now=NOW)
+    import_register_file(ws, "vehicles", simulated / "vehicles.parquet")
+    run_stored(ws, DAY, now=NOW)
+    with ws.state.session() as s:
+        liabilities = s.scalars(select(LiabilityRow)).all()
+        kept = {r.vrm_pseudonym for r in liabilities if r.status in ("unpaid", "review")}
+        kept_reads = {
+            rid for r in liabilities if r.status in ("unpaid", "review") for rid in r.read_ids
+        }
+
+    def stored() -> list[tuple[bytes, str]]:
+        files = ws.reads.files(DAY)
+        return [
+            (bytes(p), r)
+            for p, r in duckdb.execute(
+                f"SELECT vrm_pseudonym, read_id FROM read_parquet({[str(f) for f in files]})"
+            ).fetchall()
+        ]
+
+    before = stored()
+    # within the window (pay by the third day after): nothing may go yet
+    assert not [
+        r for r in run_retention(ws, as_of=date(2026, 11, 30), now=NOW) if r.rule == "reads-settled"
+    ]
+    receipts = [
+        r for r in run_retention(ws, as_of=date(2026, 12, 1), now=NOW) if r.rule == "reads-settled"
+    ]
+    after = stored()
+    assert len(receipts) == 1 and receipts[0].deleted == len(before) - len(after) > 0
+    assert {p for p, _ in after} == kept  # only vehicles still owing or in review remain
+    assert kept_reads <= {r for _, r in after}  # every read behind those liabilities kept

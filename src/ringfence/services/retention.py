@@ -29,6 +29,7 @@ from ringfence.stores.state import (
     DeletionReceiptRow,
     LegalHoldReadRow,
     LegalHoldRow,
+    LiabilityRow,
     QuarantineRow,
 )
 from ringfence.workspace import Workspace
@@ -114,10 +115,14 @@ def purge_reads(
     *,
     now: datetime,
     only_pseudonyms: Sequence[bytes] | None = None,
+    keep_pseudonyms: Sequence[bytes] | None = None,
 ) -> Receipt:
-    """Delete a day's reads (all, or only these vehicles'), except held ones; write a receipt."""
+    """Delete a day's reads (all, only these vehicles', or all but these vehicles'), except
+    held ones; write a receipt."""
     with ws.writer():
-        return _purge_reads_locked(ws, day, rule, now=now, only_pseudonyms=only_pseudonyms)
+        return _purge_reads_locked(
+            ws, day, rule, now=now, only_pseudonyms=only_pseudonyms, keep_pseudonyms=keep_pseudonyms
+        )
 
 
 def _purge_reads_locked(
@@ -127,6 +132,7 @@ def _purge_reads_locked(
     *,
     now: datetime,
     only_pseudonyms: Sequence[bytes] | None,
+    keep_pseudonyms: Sequence[bytes] | None = None,
 ) -> Receipt:
     files = ws.reads.files(day)
     held = _held_read_ids(ws, day)
@@ -137,6 +143,9 @@ def _purge_reads_locked(
         if only_pseudonyms is not None:
             con.register("targets", pa.table({"p": pa.array(list(only_pseudonyms), pa.binary())}))
             target = "vrm_pseudonym IN (SELECT p FROM targets)"
+        elif keep_pseudonyms is not None:
+            con.register("kept", pa.table({"p": pa.array(list(keep_pseudonyms), pa.binary())}))
+            target = "vrm_pseudonym NOT IN (SELECT p FROM kept)"
         doomed = f"({target}) AND read_id NOT IN (SELECT read_id FROM held)"
         deleted, held_back, digest = 0, 0, EMPTY_SHA256
         if files:
@@ -156,7 +165,13 @@ def _purge_reads_locked(
             held=held_back,
             digest=digest,
             now=now,
-            details={"vehicles": len(only_pseudonyms) if only_pseudonyms is not None else None},
+            details=(
+                {"vehicles": len(only_pseudonyms)}
+                if only_pseudonyms is not None
+                else {"vehicles_kept": len(keep_pseudonyms)}
+                if keep_pseudonyms is not None
+                else {}
+            ),
         )
         if deleted:
 
@@ -184,7 +199,9 @@ def run_retention(ws: Workspace, *, as_of: date, now: datetime) -> list[Receipt]
     with ws.writer():
         for rule in ws.settings.retention:
             cutoff = as_of - timedelta(days=rule.max_age_days)
-            if rule.target == "reads":
+            if rule.target == "reads" and rule.selector == "settled":
+                receipts.extend(_purge_settled(ws, rule, cutoff, now=now))
+            elif rule.target == "reads":
                 for day in ws.reads.days():
                     if day < cutoff:
                         receipts.append(
@@ -196,6 +213,38 @@ def run_retention(ws: Workspace, *, as_of: date, now: datetime) -> list[Receipt]
                     receipts.append(receipt)
             else:
                 receipts.extend(_destroy_keys(ws, rule, cutoff, now=now))
+    return receipts
+
+
+UNSETTLED = ("unpaid", "review", "noticed")
+
+
+def _purge_settled(
+    ws: Workspace, rule: RetentionRule, cutoff: date, *, now: datetime
+) -> list[Receipt]:
+    """After the payment window: delete the reads of vehicles that owe nothing or have paid.
+
+    Only days a charge run has decided are touched; reads behind unpaid, disputed or noticed
+    liabilities stay for enforcement. Idempotent: a second pass finds nothing left to delete.
+    """
+    receipts = []
+    for day in ws.reads.days():
+        if day >= cutoff:
+            continue
+        with ws.state.session() as s:
+            rows = s.execute(
+                select(LiabilityRow.vrm_pseudonym, LiabilityRow.status).where(
+                    LiabilityRow.charge_day == day
+                )
+            ).all()
+        if not rows:
+            continue  # never charged: nothing says which vehicles are settled
+        keep = sorted({p for p, status in rows if status in UNSETTLED})
+        receipt = _purge_reads_locked(
+            ws, day, rule, now=now, only_pseudonyms=None, keep_pseudonyms=keep
+        )
+        if receipt.deleted:
+            receipts.append(receipt)
     return receipts
 
 
