@@ -81,6 +81,8 @@ def as_payload(r: DemoResult) -> dict[str, object]:
         "example_lookup": asdict(r.lookup) if r.lookup else None,
         "key_epochs": r.epochs,
         "charge_run": asdict(r.charge),
+        "charge_run_before_payments": asdict(r.charged_before_payments),
+        "settled_reads_purged": r.settled_reads_purged,
         "seconds": r.seconds,
     }
 
@@ -121,14 +123,25 @@ def render(r: DemoResult) -> None:
             f"Look-up of one vehicle by VRM: {r.lookup.reads} reads at "
             f"{len(r.lookup.cameras)} cameras in {r.lookup.seconds * 1000:.0f} ms"
         )
-    c = r.charge
+    c, c0 = r.charge, r.charged_before_payments
     out.print(
         f"Charge run: {c.vehicles_seen:,} vehicle sightings under ULEZ, CC and LEZ; "
-        f"{c.not_liable:,} compliant or out of scope; {c.misreads_absorbed:,} misreads absorbed; "
-        f"{c.amount_due_pence / 100:,.2f} GBP unpaid so far ({c.seconds:.1f}s)"
+        f"{c.not_liable:,} compliant or out of scope; {c.misreads_absorbed:,} misreads absorbed "
+        f"({c0.seconds:.1f}s). Before payments {c0.amount_due_pence / 100:,.2f} GBP was unpaid; "
+        f"after drivers paid, {c.amount_due_pence / 100:,.2f} GBP is."
+    )
+    statuses = sorted(set(c.by_status) | set(c0.by_status))
+    out.print(
+        table(
+            "Liabilities",
+            ["status", "before payments", "after"],
+            [[k, f"{c0.by_status.get(k, 0):,}", f"{c.by_status.get(k, 0):,}"] for k in statuses],
+        )
     )
     out.print(
-        table("Liabilities", ["status", "rows"], [[k, f"{v:,}"] for k, v in c.by_status.items()])
+        f"Five days on, the payment window has closed: {r.settled_reads_purged:,} reads of "
+        "vehicles that owed nothing or paid were deleted (with a receipt); reads behind unpaid "
+        "or disputed charges are kept for enforcement."
     )
     out.print(f"Data directory: {r.data_dir.resolve()}")
     out.print(

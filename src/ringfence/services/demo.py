@@ -10,6 +10,7 @@ create (marked by `.ringfence-demo`), so it can never wipe an operator's real da
 from __future__ import annotations
 
 import csv
+import random
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,13 +19,16 @@ from importlib.resources import files
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from sqlalchemy import select
 
 from ringfence.errors import ConfigError
 from ringfence.services.cameras import CameraImport, import_cameras
 from ringfence.services.charging import ChargeRun, import_register_file, run_stored
 from ringfence.services.ingest import IngestReport, ingest_file
 from ringfence.services.reads import StoreSummary, read_counts, store_summary, vrm_history
+from ringfence.services.retention import run_retention
 from ringfence.stores.readstore import LONDON, london_day_bounds
+from ringfence.stores.state import LiabilityRow
 from ringfence.workspace import Workspace
 
 MARKER = ".ringfence-demo"
@@ -50,6 +54,8 @@ class DemoResult:
     lookup: Lookup | None
     epochs: int
     charge: ChargeRun
+    charged_before_payments: ChargeRun
+    settled_reads_purged: int
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -111,24 +117,71 @@ def run_demo(
             key=lambda t: -t[2],
         )
         lookup = _example_lookup(ws, incoming, day)
+        store = store_summary(ws)
         import_register_file(ws, "vehicles", incoming / "vehicles.parquet")
         started = clock()
-        charge = run_stored(ws, day, now=now)
+        first_run = run_stored(ws, day, now=now)
         timings["charge"] = (clock() - started).total_seconds()
+        payments = _simulate_payments(ws, incoming, day, seed=seed)
+        import_register_file(ws, "payments", payments)
+        charge = run_stored(ws, day, now=now)  # the same day again, now with the payments
+        later = now + timedelta(days=5)  # the payment window has closed
+        purged = [
+            r for r in run_retention(ws, as_of=later.date(), now=later) if r.rule == "reads-settled"
+        ]
         return DemoResult(
             data_dir=data_dir,
             day=day,
             cameras=cameras,
             ingest=report,
-            store=store_summary(ws),
+            store=store,
             reads_by_borough=by_borough,
             lookup=lookup,
             epochs=len(ws.keys.epochs()),
             charge=charge,
+            charged_before_payments=first_run,
+            settled_reads_purged=sum(r.deleted for r in purged),
             seconds=timings,
         )
     finally:
         ws.close()
+
+
+PAYING_SHARE = 0.85
+
+
+def _simulate_payments(ws: Workspace, incoming: Path, day: date, *, seed: int) -> Path:
+    """Most drivers pay on the day: write a payments file for a seeded share of the unpaid
+    liabilities, as a payment system would send it (by VRM, amounts in pounds)."""
+    epoch = ws.keys.epoch_for_day(day)
+    assert epoch is not None
+    keys = ws.keys.keys(epoch.epoch)
+    vrms = pq.read_table(incoming / "vehicles.parquet", columns=["vrm"]).column(0).to_pylist()
+    by_pseudonym = dict(zip(keys.pseudonymise(vrms), vrms, strict=True))
+    with ws.state.session() as s:
+        unpaid = s.execute(
+            select(LiabilityRow.vrm_pseudonym, LiabilityRow.scheme_id, LiabilityRow.amount_pence)
+            .where(LiabilityRow.charge_day == day, LiabilityRow.status == "unpaid")
+            .order_by(LiabilityRow.id)
+        ).all()
+    rng = random.Random(seed)
+    paid_at = datetime(day.year, day.month, day.day, 20, tzinfo=LONDON).isoformat()
+    path = incoming / f"payments-{day}.csv"
+    with open(path, "w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["vrm", "scheme", "charge_day", "amount", "paid_at"])
+        for pseudonym, scheme, pence in unpaid:
+            if rng.random() < PAYING_SHARE and pseudonym in by_pseudonym:
+                out.writerow(
+                    [
+                        by_pseudonym[pseudonym],
+                        scheme,
+                        day,
+                        f"{pence // 100}.{pence % 100:02d}",
+                        paid_at,
+                    ]
+                )
+    return path
 
 
 def _example_lookup(ws: Workspace, incoming: Path, day: date) -> Lookup | None:

@@ -1,0 +1,37 @@
+"""The demo runs the whole system end to end, and never touches data it did not create."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ringfence.errors import ConfigError
+from ringfence.services.demo import MARKER, run_demo
+
+
+def test_demo_end_to_end_at_tiny_scale(tmp_path: Path) -> None:
+    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    result = run_demo(tmp_path / "demo", now=now, scale="tiny", seed=5)
+    assert result.ingest.reconciles and result.ingest.stored > 10_000
+    assert result.store.reads == result.ingest.stored
+    assert result.reads_by_borough and result.lookup is not None and result.lookup.reads > 0
+    before, after = result.charged_before_payments, result.charge
+    assert before.by_status.get("unpaid", 0) > after.by_status.get("unpaid", 0) > 0
+    assert after.by_status.get("paid", 0) > 0
+    assert after.amount_due_pence < before.amount_due_pence
+    assert result.settled_reads_purged > 0
+    # a second run starts afresh in its own directory
+    again = run_demo(tmp_path / "demo", now=now, scale="tiny", seed=5)
+    assert again.ingest.stored == result.ingest.stored
+
+
+def test_demo_refuses_a_directory_it_did_not_create(tmp_path: Path) -> None:
+    precious = tmp_path / "real-data"
+    precious.mkdir()
+    (precious / "state.sqlite").write_text("operator's data")
+    with pytest.raises(ConfigError, match="did not create"):
+        run_demo(precious, now=datetime.now(UTC), scale="tiny")
+    assert (precious / "state.sqlite").read_text() == "operator's data"
+    assert not (precious / MARKER).exists()
