@@ -299,3 +299,36 @@ def open_state(url: str) -> StateDB:
     db = StateDB(url)
     db.upgrade()
     return db
+
+
+class PenaltyNoticeRow(Base):
+    """A penalty charge notice (or warning notice) and its history: a serialised domain `PCN`.
+
+    The only table holding a clear VRM: it is taken from the vault when the notice is issued,
+    because the notice is posted to the keeper. One notice per liability (natural key: the
+    liability's day, scheme, epoch and pseudonym), so issuing twice never notices twice, even
+    after the day's liabilities are re-run (which sets `liability_id` to NULL).
+    """
+
+    __tablename__ = "penalty_notices"
+    __table_args__ = (UniqueConstraint("charge_day", "scheme_id", "key_epoch", "vrm_pseudonym"),)
+    pcn_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    liability_id: Mapped[int | None] = mapped_column(
+        ForeignKey("liabilities.id", ondelete="SET NULL"), index=True
+    )
+    charge_day: Mapped[date] = mapped_column(Date, index=True)
+    scheme_id: Mapped[str] = mapped_column(String(32))
+    key_epoch: Mapped[int] = mapped_column(Integer)
+    vrm_pseudonym: Mapped[bytes] = mapped_column(LargeBinary(16))
+    vrm: Mapped[str] = mapped_column(String(16))
+    keeper_ref: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    amount_due_pence: Mapped[int] = mapped_column(Integer)
+    issued_on: Mapped[date] = mapped_column(Date)
+    served_on: Mapped[date] = mapped_column(Date)
+    terms: Mapped[dict[str, int]] = mapped_column(JSON)
+    history: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    evidence_ref: Mapped[str] = mapped_column(String(64))
+    evidence: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
