@@ -372,3 +372,22 @@ def test_warning_notices_in_a_warning_period(warning_day: Workspace) -> None:
     assert report.warnings == len(ulez) and report.pcns == len(others)
     with pytest.raises(PenaltyError, match="final"):
         penalties.pay(warning_day, ulez[0].pcn_id, 9000, datetime(2023, 9, 19, tzinfo=UTC), "k")
+
+
+def test_rerunning_a_charged_day_keeps_noticed_liabilities(tmp_path: Path) -> None:
+    ws, _ = _charge(tmp_path, f"sqlite:///{tmp_path / 'state.sqlite'}", DAY, CHARGED_AT)
+    report = penalties.issue_notices(ws, DAY, now=ISSUE_AT, by="operator:test")
+    noticed_before = [n.liability_id for n in _notices(ws)]
+    assert noticed_before and None not in noticed_before
+    with ws.state.session() as s:
+        total_before = len(s.scalars(select(LiabilityRow)).all())
+    run_stored(ws, DAY, now=ISSUE_AT)  # the day is charged again
+    assert [n.liability_id for n in _notices(ws)] == noticed_before  # still linked
+    with ws.state.session() as s:
+        rows = s.scalars(select(LiabilityRow)).all()
+        assert len(rows) == total_before  # nothing doubled
+        linked = {r.id: r.status for r in rows if r.id in noticed_before}
+    assert set(linked.values()) == {"noticed"}
+    again = penalties.issue_notices(ws, DAY, now=ISSUE_AT, by="operator:test")
+    assert again.pcns + again.warnings == 0 and report.pcns > 0
+    ws.close()

@@ -295,7 +295,22 @@ def run_stored(
     rows = result.liabilities.to_pylist()
     decided_at = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     with ws.writer(), ws.state.session() as s:
-        s.execute(delete(LiabilityRow).where(LiabilityRow.charge_day == day))
+        # A liability that already has a penalty notice is settled enforcement history: a
+        # re-run keeps it (and the notice's link to it) and does not decide it again.
+        noticed = {
+            (scheme_id, pseudonym)
+            for scheme_id, pseudonym in s.execute(
+                select(LiabilityRow.scheme_id, LiabilityRow.vrm_pseudonym).where(
+                    LiabilityRow.charge_day == day, LiabilityRow.status == "noticed"
+                )
+            )
+        }
+        s.execute(
+            delete(LiabilityRow).where(
+                LiabilityRow.charge_day == day, LiabilityRow.status != "noticed"
+            )
+        )
+        rows = [r for r in rows if (r["scheme_id"], bytes(r["vehicle_key"])) not in noticed]
         bulk_insert(
             s,
             LiabilityRow.__tablename__,
