@@ -65,6 +65,7 @@ def run(
     vehicles: list[list[str]] = (PETROL_OK, DIESEL_OLD, OLD_VAN, HGV_OLD),  # type: ignore[assignment]
     payments: list[list[str]] | None = None,
     registrations: list[list[str]] | None = None,
+    evidence: list[list[str]] | None = None,
 ) -> dict[tuple[str, str, str], dict[str, str]]:
     """Evaluate; liabilities keyed by (vrm, scheme, charge_day)."""
     (tmp_path / "cameras.csv").write_text(CAMERAS)
@@ -91,6 +92,13 @@ def run(
             tmp_path / "reg.csv", ["vrm", "kind", "scheme", "valid_from", "valid_to"], registrations
         )
         if registrations
+        else None,
+        evidence=_write(
+            tmp_path / "evidence.csv",
+            ["vrm", "kind", "euro_standard", "recorded_by", "recorded_at"],
+            evidence,
+        )
+        if evidence
         else None,
         out=out,
     )
@@ -263,3 +271,46 @@ def test_one_row_per_vehicle_scheme_day_and_never_negative(
     assert all(float(r["amount"]) >= 0 for r in got)
     assert {r["status"] for r in got} <= {"unpaid", "paid", "exempt", "review"}
     assert all(date.fromisoformat(r["charge_day"]) >= date(2026, 11, 23) for r in got)
+
+
+def test_evidence_overrides_settle_compliance(tmp_path: Path) -> None:
+    """A diesel with Euro 4 on file owes the ULEZ until a certificate of conformity shows
+    Euro 6; a 2004 petrol car with no Euro data is `unknown` (review, not a charge) until
+    evidence settles it."""
+    old_petrol = [
+        "LT04PET",
+        "car",
+        "petrol",
+        "",
+        "2004-06-01",
+        "standard",
+        "1300",
+        "5",
+        "false",
+        "Ford",
+    ]
+    reads = [
+        *twice("OUT1", "2026-11-24T08:00:00Z", "LX09ABC"),
+        *twice("OUT1", "2026-11-24T09:00:00Z", "LT04PET"),
+    ]
+    before = run(tmp_path, reads, vehicles=[DIESEL_OLD, old_petrol])
+    assert before[("LX09ABC", "ulez", "2026-11-24")]["status"] == "unpaid"
+    unknown = before[("LT04PET", "ulez", "2026-11-24")]
+    assert unknown["status"] == "review" and "registration_date" in unknown["rule"]
+    after = run(
+        tmp_path,
+        reads,
+        vehicles=[DIESEL_OLD, old_petrol],
+        evidence=[
+            [
+                "LX09ABC",
+                "certificate_of_conformity",
+                "6",
+                "officer:42",
+                "2026-11-20T10:00:00+00:00",
+            ],
+            ["LT04PET", "v5c", "4", "officer:42", "2026-11-20T10:00:00+00:00"],
+        ],
+    )
+    assert ("LX09ABC", "ulez", "2026-11-24") not in after
+    assert ("LT04PET", "ulez", "2026-11-24") not in after

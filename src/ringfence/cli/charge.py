@@ -32,6 +32,9 @@ def evaluate_command(
     out_path: Annotated[Path, typer.Option("--out", help="liabilities.csv or .parquet")],
     payments: Annotated[Path | None, typer.Option(help="Payments file")] = None,
     registrations: Annotated[Path | None, typer.Option(help="Registrations file")] = None,
+    evidence: Annotated[
+        Path | None, typer.Option(help="Compliance evidence (certificates, V5C, letters)")
+    ] = None,
     day: Annotated[
         list[str] | None, typer.Option(help="Charge days (default: all in reads)")
     ] = None,
@@ -45,6 +48,7 @@ def evaluate_command(
             vehicles=vehicles,
             payments=payments,
             registrations=registrations,
+            evidence=evidence,
             days=[date.fromisoformat(d) for d in day] if day else None,
             out=out_path,
         )

@@ -23,7 +23,7 @@ app = typer.Typer(help="Vehicle register, registrations and payments.", no_args_
 @app.command("import")
 def import_command(
     kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(REGISTER_FILES)}")],
-    path: Annotated[Path, typer.Argument(help="The file (.csv, .parquet; payments also .jsonl)")],
+    path: Annotated[Path, typer.Argument(help="The file (.csv, .parquet or .jsonl)")],
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:

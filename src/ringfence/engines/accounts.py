@@ -106,3 +106,41 @@ def load_registrations(con: duckdb.DuckDBPyConnection, path: Path | None) -> int
     )
     row = con.execute("SELECT count(*) FROM registrations").fetchone()
     return int(row[0]) if row else 0
+
+
+EVIDENCE_KINDS = ("certificate_of_conformity", "v5c", "manufacturer_letter")
+
+
+def load_evidence(con: duckdb.DuckDBPyConnection, path: Path | None) -> int:
+    """Table `evidence(vehicle_key, kind, euro_standard, recorded_by, recorded_at)`: documents
+    that settle a vehicle's Euro standard, each with who recorded it and when."""
+    if path is None:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE evidence (vehicle_key VARCHAR, kind VARCHAR, "
+            "euro_standard INTEGER, recorded_by VARCHAR, recorded_at TIMESTAMPTZ)"
+        )
+        return 0
+    con.execute(f"CREATE OR REPLACE TEMP VIEW evidence_file AS SELECT * FROM {_source(path)}")
+    _columns(
+        con, "evidence_file", path, ("vrm", "kind", "euro_standard", "recorded_by", "recorded_at")
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE evidence AS
+        SELECT {normalise_sql("CAST(vrm AS VARCHAR)")} AS vehicle_key,
+               lower(trim(CAST(kind AS VARCHAR))) AS kind,
+               TRY_CAST(CAST(euro_standard AS VARCHAR) AS INTEGER) AS euro_standard,
+               NULLIF(trim(CAST(recorded_by AS VARCHAR)), '') AS recorded_by,
+               TRY_CAST(CAST(recorded_at AS VARCHAR) AS TIMESTAMPTZ) AS recorded_at
+        FROM evidence_file
+        """
+    )
+    _refuse_bad(
+        con,
+        "evidence",
+        path,
+        f"vehicle_key <> '' AND kind IN {EVIDENCE_KINDS} AND euro_standard BETWEEN 1 AND 7 "
+        "AND recorded_by IS NOT NULL AND recorded_at IS NOT NULL",
+    )
+    row = con.execute("SELECT count(*) FROM evidence").fetchone()
+    return int(row[0]) if row else 0

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import delete, select
 
 from ringfence.domain.schemes import SchemeBook, load_scheme_book
-from ringfence.engines.accounts import load_payments, load_registrations
+from ringfence.engines.accounts import load_evidence, load_payments, load_registrations
 from ringfence.engines.charging import ChargeDay, run_charge_day
 from ringfence.engines.register import load_register
 from ringfence.engines.sightings import EvidenceRule
@@ -65,6 +65,7 @@ def evaluate_files(
     vehicles: Path,
     payments: Path | None = None,
     registrations: Path | None = None,
+    evidence: Path | None = None,
     days: Sequence[date] | None = None,
     out: Path | None = None,
     book: SchemeBook | None = None,
@@ -83,10 +84,7 @@ def evaluate_files(
     load_register(con, vehicles)
     load_payments(con, payments)
     load_registrations(con, registrations)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE evidence (vehicle_key VARCHAR, kind VARCHAR, "
-        "euro_standard INTEGER, recorded_by VARCHAR, recorded_at TIMESTAMPTZ)"
-    )
+    load_evidence(con, evidence)
     wanted = sorted(days) if days else found
     unknown = sorted(set(wanted) - set(found))
     if days and unknown:
@@ -144,6 +142,14 @@ REGISTER_FILES = {
     "vehicles": "vehicles.parquet",
     "registrations": "registrations.parquet",
     "payments": "payments.parquet",
+    "evidence": "evidence.parquet",
+}
+
+
+EMPTY_LOADERS = {
+    "registrations": load_registrations,
+    "payments": load_payments,
+    "evidence": load_evidence,
 }
 
 
@@ -165,6 +171,7 @@ def import_register_file(ws: Workspace, kind: str, source: Path) -> RegisterImpo
         "vehicles": load_register,
         "registrations": load_registrations,
         "payments": load_payments,
+        "evidence": load_evidence,
     }
     if kind not in loaders:
         raise InputError(f"unknown register file kind {kind!r}: {', '.join(loaders)}")
@@ -247,7 +254,7 @@ def run_stored(
             f"CREATE TEMP TABLE register AS SELECT * EXCLUDE (vehicle_key), {key} AS vehicle_key "
             f"FROM read_parquet('{vehicles}')"
         )
-        for kind in ("registrations", "payments"):
+        for kind in ("registrations", "payments", "evidence"):
             path = ws.data_dir / "register" / REGISTER_FILES[kind]
             if path.exists():
                 vkey = pseudonym_sql("vehicle_key", "(SELECT i FROM pads)", "(SELECT o FROM pads)")
@@ -256,12 +263,8 @@ def run_stored(
                     f"{vkey} AS vehicle_key FROM read_parquet('{path}')"
                 )
             else:
-                (load_registrations if kind == "registrations" else load_payments)(con, None)
+                EMPTY_LOADERS[kind](con, None)
         con.unregister("pads")
-        con.execute(
-            "CREATE TEMP TABLE evidence (vehicle_key BLOB, kind VARCHAR, euro_standard INTEGER, "
-            "recorded_by VARCHAR, recorded_at TIMESTAMPTZ)"
-        )
         con.execute(
             f"CREATE TEMP VIEW stored AS SELECT read_id, camera_id, captured_at, confidence, "
             f"vrm_pseudonym AS vehicle_key FROM read_parquet({sql_list(files)}) "
