@@ -22,6 +22,7 @@ def test_demo_end_to_end_at_tiny_scale(tmp_path: Path) -> None:
     assert after.by_status.get("paid", 0) > 0
     assert after.amount_due_pence < before.amount_due_pence
     assert result.settled_reads_purged > 0
+    assert result.notices.pcns + result.notices.warnings == after.by_status["unpaid"]
     # a second run starts afresh in its own directory
     again = run_demo(tmp_path / "demo", now=now, scale="tiny", seed=5)
     assert again.ingest.stored == result.ingest.stored

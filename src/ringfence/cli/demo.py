@@ -83,6 +83,7 @@ def as_payload(r: DemoResult) -> dict[str, object]:
         "charge_run": asdict(r.charge),
         "charge_run_before_payments": asdict(r.charged_before_payments),
         "settled_reads_purged": r.settled_reads_purged,
+        "notices": asdict(r.notices),
         "seconds": r.seconds,
     }
 
@@ -138,8 +139,11 @@ def render(r: DemoResult) -> None:
             [[k, f"{c0.by_status.get(k, 0):,}", f"{c.by_status.get(k, 0):,}"] for k in statuses],
         )
     )
+    n = r.notices
     out.print(
-        f"Five days on, the payment window has closed: {r.settled_reads_purged:,} reads of "
+        f"Five days on, the payment window has closed: {n.pcns:,} penalty charge notices and "
+        f"{n.warnings:,} warning notices issued for the unpaid charges (the clear VRM taken "
+        f"from the vault only for these); {r.settled_reads_purged:,} reads of "
         "vehicles that owed nothing or paid were deleted (with a receipt); reads behind unpaid "
         "or disputed charges are kept for enforcement."
     )

@@ -25,6 +25,7 @@ from ringfence.errors import ConfigError
 from ringfence.services.cameras import CameraImport, import_cameras
 from ringfence.services.charging import ChargeRun, import_register_file, run_stored
 from ringfence.services.ingest import IngestReport, ingest_file
+from ringfence.services.penalties import IssueReport, issue_notices
 from ringfence.services.reads import StoreSummary, read_counts, store_summary, vrm_history
 from ringfence.services.retention import run_retention
 from ringfence.stores.readstore import LONDON, london_day_bounds
@@ -56,6 +57,7 @@ class DemoResult:
     charge: ChargeRun
     charged_before_payments: ChargeRun
     settled_reads_purged: int
+    notices: IssueReport
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -126,6 +128,7 @@ def run_demo(
         import_register_file(ws, "payments", payments)
         charge = run_stored(ws, day, now=now)  # the same day again, now with the payments
         later = now + timedelta(days=5)  # the payment window has closed
+        notices = issue_notices(ws, day, now=later, by="operator:demo")
         purged = [
             r for r in run_retention(ws, as_of=later.date(), now=later) if r.rule == "reads-settled"
         ]
@@ -141,6 +144,7 @@ def run_demo(
             charge=charge,
             charged_before_payments=first_run,
             settled_reads_purged=sum(r.deleted for r in purged),
+            notices=notices,
             seconds=timings,
         )
     finally:
