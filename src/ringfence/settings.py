@@ -40,6 +40,8 @@ class Settings:
     compact_after_hours: float
     engine_memory_limit: str
     charge_memory_limit: str
+    autopay_personal_max: int
+    autopay_fleet_min: int
     retention: tuple[RetentionRule, ...]
 
     @property
@@ -121,6 +123,8 @@ def load_settings(data_dir: Path, *, state_url: str | None = None) -> Settings:
             compact_after_hours=float(raw["ingest"]["compact_after_hours"]),
             engine_memory_limit=str(raw["engine"]["memory_limit"]),
             charge_memory_limit=str(raw["engine"]["charge_memory_limit"]),
+            autopay_personal_max=int(raw["autopay"]["personal_max_vehicles"]),
+            autopay_fleet_min=int(raw["autopay"]["fleet_min_vehicles"]),
             retention=tuple(_rule(r) for r in raw.get("retention", [])),
         )
     except (KeyError, ValueError) as exc:

@@ -108,3 +108,39 @@ def test_settled_vehicles_reads_are_purged_after_the_payment_window(
     assert len(receipts) == 1 and receipts[0].deleted == len(before) - len(after) > 0
     assert {p for p, _ in after} == kept  # only vehicles still owing or in review remain
     assert kept_reads <= {r for _, r in after}  # every read behind those liabilities kept
+
+
+def test_auto_pay_accounts_are_billed_by_month(simulated: Path, tmp_path: Path) -> None:
+    import csv
+
+    from ringfence.services.charging import autopay_bills
+
+    ws = Workspace.open(tmp_path / "data")
+    import_cameras(ws, simulated / "cameras.csv")
+    ingest_file(ws, simulated / f"reads-{DAY}.parquet", now=NOW)
+    import_register_file(ws, "vehicles", simulated / "vehicles.parquet")
+    first = run_stored(ws, DAY, now=NOW)
+    keys = ws.keys.keys(first.key_epoch)
+    import pyarrow.parquet as pq
+
+    vrms = pq.read_table(simulated / "vehicles.parquet", columns=["vrm"]).column(0).to_pylist()
+    by_pseudonym = dict(zip(keys.pseudonymise(vrms), vrms, strict=True))
+    with ws.state.session() as s:
+        owing = s.execute(
+            select(LiabilityRow.vrm_pseudonym, LiabilityRow.amount_pence)
+            .where(LiabilityRow.status == "unpaid")
+            .order_by(LiabilityRow.id)
+            .limit(3)
+        ).all()
+    accounts = tmp_path / "autopay.csv"
+    with open(accounts, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["account_id", "kind", "vrm", "valid_from", "valid_to"])
+        w.writerows(["A-7", "personal", by_pseudonym[p], "2026-01-01", ""] for p, _ in owing)
+    import_register_file(ws, "autopay", accounts)
+    second = run_stored(ws, DAY, now=NOW)
+    assert second.by_status["unpaid"] == first.by_status["unpaid"] - len(owing)
+    (bill,) = autopay_bills(ws, "2026-11")
+    assert bill.account_id == "A-7"
+    assert bill.amount_pence >= sum(pence for _, pence in owing)
+    assert autopay_bills(ws, "2026-10") == []

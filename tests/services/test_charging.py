@@ -66,6 +66,7 @@ def run(
     payments: list[list[str]] | None = None,
     registrations: list[list[str]] | None = None,
     evidence: list[list[str]] | None = None,
+    autopay: list[list[str]] | None = None,
 ) -> dict[tuple[str, str, str], dict[str, str]]:
     """Evaluate; liabilities keyed by (vrm, scheme, charge_day)."""
     (tmp_path / "cameras.csv").write_text(CAMERAS)
@@ -99,6 +100,13 @@ def run(
             evidence,
         )
         if evidence
+        else None,
+        autopay=_write(
+            tmp_path / "autopay.csv",
+            ["account_id", "kind", "vrm", "valid_from", "valid_to"],
+            autopay,
+        )
+        if autopay
         else None,
         out=out,
     )
@@ -314,3 +322,55 @@ def test_evidence_overrides_settle_compliance(tmp_path: Path) -> None:
     )
     assert ("LX09ABC", "ulez", "2026-11-24") not in after
     assert ("LT04PET", "ulez", "2026-11-24") not in after
+
+
+def test_auto_pay_bills_the_standard_rate_monthly(tmp_path: Path) -> None:
+    reads = twice("CC1", "2026-11-24T10:00:00Z", "AB12CDE")
+    got = run(tmp_path, reads, autopay=[["A-1", "personal", "AB12CDE", "2026-11-01", ""]])
+    billed = got[("AB12CDE", "ccz", "2026-11-24")]
+    assert (billed["status"], billed["rule"], billed["amount"]) == ("paid", "autopay", "18.00")
+    assert "Auto Pay account A-1" in billed["reason"]
+    # an account that has ended no longer covers the day
+    ended = run(
+        tmp_path, reads, autopay=[["A-1", "personal", "AB12CDE", "2026-01-01", "2026-11-23"]]
+    )
+    assert ended[("AB12CDE", "ccz", "2026-11-24")]["status"] == "unpaid"
+
+
+def test_auto_pay_account_limits_are_enforced(tmp_path: Path) -> None:
+    from ringfence.errors import InputError
+
+    six = [["A-1", "personal", f"AB12CD{c}", "2026-11-01", ""] for c in "ABCDEF"]
+    with pytest.raises(InputError, match="personal at most 5"):
+        run(tmp_path, twice("CC1", "2026-11-24T10:00:00Z", "AB12CDE"), autopay=six)
+    small_fleet = [["F-1", "fleet", "AB12CDE", "2026-11-01", ""]]
+    with pytest.raises(InputError, match="fleet at least 6"):
+        run(tmp_path, twice("CC1", "2026-11-24T10:00:00Z", "AB12CDE"), autopay=small_fleet)
+
+
+def test_refunds_for_payments_nothing_was_owed_for(tmp_path: Path) -> None:
+    (tmp_path / "cameras.csv").write_text(CAMERAS)
+    reads = [
+        ["r1", "CC1", "2026-11-24T10:00:00Z", "AB12CDE", "0.97"],
+        ["r2", "CC1", "2026-11-24T10:01:00Z", "AB12CDE", "0.96"],
+    ]
+    result = evaluate_files(
+        reads=_write(
+            tmp_path / "reads.csv",
+            ["read_id", "camera_id", "captured_at", "plate", "confidence"],
+            reads,
+        ),
+        cameras=tmp_path / "cameras.csv",
+        vehicles=_write(tmp_path / "vehicles.csv", VEHICLE_COLUMNS, [PETROL_OK, DIESEL_OLD]),
+        payments=_write(
+            tmp_path / "payments.csv",
+            ["vrm", "scheme", "charge_day", "amount", "paid_at"],
+            [
+                ["AB12CDE", "ulez", "2026-11-24", "12.50", "2026-11-24T09:00:00Z"],  # compliant
+                ["AB12CDE", "ccz", "2026-11-24", "21.00", "2026-11-24T09:00:00Z"],  # 3.00 over
+                ["LX09ABC", "ulez", "2026-11-24", "12.50", "2026-11-20T09:00:00Z"],  # not seen
+            ],
+        ),
+    )
+    (day,) = result.days
+    assert (day.refunds, day.refunds_pence) == (3, 1250 + 300 + 1250)

@@ -19,7 +19,12 @@ from ringfence.cli._common import (
     table,
     utc_now,
 )
-from ringfence.services.charging import evaluate_files, list_liabilities, run_stored
+from ringfence.services.charging import (
+    autopay_bills,
+    evaluate_files,
+    list_liabilities,
+    run_stored,
+)
 
 app = typer.Typer(help="Charge runs: reads to liabilities.", no_args_is_help=True)
 
@@ -35,6 +40,7 @@ def evaluate_command(
     evidence: Annotated[
         Path | None, typer.Option(help="Compliance evidence (certificates, V5C, letters)")
     ] = None,
+    autopay: Annotated[Path | None, typer.Option(help="Auto Pay accounts file")] = None,
     day: Annotated[
         list[str] | None, typer.Option(help="Charge days (default: all in reads)")
     ] = None,
@@ -49,6 +55,7 @@ def evaluate_command(
             payments=payments,
             registrations=registrations,
             evidence=evidence,
+            autopay=autopay,
             days=[date.fromisoformat(d) for d in day] if day else None,
             out=out_path,
         )
@@ -66,6 +73,8 @@ def evaluate_command(
                 "not_liable": d.not_liable,
                 "unidentified": d.unidentified,
                 "misreads_absorbed": d.absorbed,
+                "refunds": d.refunds,
+                "refunds_pence": d.refunds_pence,
                 "schemes": {s: r.version_id for s, r in d.rules.items()},
             }
             for d in result.days
@@ -131,3 +140,24 @@ def liabilities_command(
         return
     cols = ["scheme_id", "vrm_pseudonym", "amount_pence", "status", "rule", "reason"]
     out.print(table(f"{len(rows)} liabilities", cols, [[r[c] for c in cols] for r in rows]))
+
+
+@app.command("bill")
+def bill_command(
+    month: Annotated[str, typer.Option(help="The month to bill (YYYY-MM)")],
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Auto Pay: each account's charges for a month."""
+    ws = open_workspace(data_dir)
+    bills = run_or_exit(lambda: autopay_bills(ws, month))
+    if as_json:
+        emit_json([asdict(b) for b in bills])
+        return
+    out.print(
+        table(
+            f"Auto Pay bills for {month}",
+            ["account", "charges", "amount (GBP)"],
+            [[b.account_id, b.charges, f"{b.amount_pence / 100:,.2f}"] for b in bills],
+        )
+    )

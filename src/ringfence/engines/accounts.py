@@ -144,3 +144,66 @@ def load_evidence(con: duckdb.DuckDBPyConnection, path: Path | None) -> int:
     )
     row = con.execute("SELECT count(*) FROM evidence").fetchone()
     return int(row[0]) if row else 0
+
+
+def load_autopay(
+    con: duckdb.DuckDBPyConnection,
+    path: Path | None,
+    *,
+    personal_max_vehicles: int = 5,
+    fleet_min_vehicles: int = 6,
+) -> int:
+    """Table `autopay(vehicle_key, account_id, account_kind, valid_from, valid_to)`.
+
+    Auto Pay accounts bill their vehicles' charges monthly at the standard rate. A personal
+    account holds at most `personal_max_vehicles`; a fleet account at least
+    `fleet_min_vehicles` (both settings). A file breaking the limits is refused, naming the
+    accounts.
+    """
+    if path is None:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE autopay (vehicle_key VARCHAR, account_id VARCHAR, "
+            "account_kind VARCHAR, valid_from DATE, valid_to DATE)"
+        )
+        return 0
+    con.execute(f"CREATE OR REPLACE TEMP VIEW autopay_file AS SELECT * FROM {_source(path)}")
+    _columns(con, "autopay_file", path, ("account_id", "kind", "vrm", "valid_from", "valid_to"))
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE autopay AS
+        SELECT {normalise_sql("CAST(vrm AS VARCHAR)")} AS vehicle_key,
+               trim(CAST(account_id AS VARCHAR)) AS account_id,
+               lower(trim(CAST(kind AS VARCHAR))) AS account_kind,
+               TRY_CAST(CAST(valid_from AS VARCHAR) AS DATE) AS valid_from,
+               TRY_CAST(NULLIF(trim(CAST(valid_to AS VARCHAR)), '') AS DATE) AS valid_to
+        FROM autopay_file
+        """
+    )
+    _refuse_bad(
+        con,
+        "autopay",
+        path,
+        "vehicle_key <> '' AND account_id <> '' AND account_kind IN ('personal', 'fleet') "
+        "AND valid_from IS NOT NULL AND (valid_to IS NULL OR valid_to >= valid_from)",
+    )
+    over = con.execute(
+        """
+        SELECT account_id, account_kind, count(DISTINCT vehicle_key) AS n FROM autopay
+        GROUP BY ALL
+        HAVING (account_kind = 'personal' AND n > ?) OR (account_kind = 'fleet' AND n < ?)
+        ORDER BY 1 LIMIT 5
+        """,
+        [personal_max_vehicles, fleet_min_vehicles],
+    ).fetchall()
+    if over:
+        raise InputError(
+            f"{path}: Auto Pay accounts break the vehicle limits (personal at most "
+            f"{personal_max_vehicles}, fleet at least {fleet_min_vehicles}): {over}"
+        )
+    twice = con.execute(
+        "SELECT vehicle_key FROM autopay GROUP BY 1 HAVING count(DISTINCT account_id) > 1 LIMIT 5"
+    ).fetchall()
+    if twice:
+        raise InputError(f"{path}: vehicles on more than one Auto Pay account: {twice}")
+    row = con.execute("SELECT count(*) FROM autopay").fetchone()
+    return int(row[0]) if row else 0

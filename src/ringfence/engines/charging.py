@@ -10,6 +10,9 @@ what `vehicle_key` is: a keyed pseudonym, or the normalised VRM):
 - `registrations(vehicle_key, kind, scheme_id, valid_from, valid_to, holder_ref)`
 - `payments(vehicle_key, scheme_id, charge_day, amount_pence, paid_at)`
 - `evidence(vehicle_key, kind, euro_standard, recorded_by, recorded_at)`
+- `autopay(vehicle_key, account_id, account_kind, valid_from, valid_to)`: Auto Pay accounts,
+  whose vehicles' charges are billed monthly at the standard rate (status `paid`, rule
+  `autopay`, with the account)
 
 Every decision is explained: the liability row carries the read ids, the rule that decided
 (`tariff:...`, `registration:resident`, `vehicle:historic_tax_class`, `compliance:...`)
@@ -51,6 +54,7 @@ LIABILITY_COLUMNS = (
     "reads",
     "confident_reads",
     "read_ids",
+    "account_id",
 )
 
 
@@ -63,6 +67,10 @@ class ChargeDay:
     not_liable: int
     unidentified: int
     absorbed: int
+    refunds: int = 0
+    """Payments for this day above what the vehicle owed (not seen, compliant, exempt, or
+    paid more than the rate it qualified for), and their total in pence."""
+    refunds_pence: int = 0
 
 
 def day_rules(book: SchemeBook, day: date) -> dict[str, DayRules]:
@@ -159,13 +167,17 @@ def run_charge_day(
         f"""
         CREATE OR REPLACE TEMP TABLE decided AS
         WITH j AS (
-          SELECT m.*, pr.p, pr.p_late,
+          SELECT m.*, pr.p, pr.p_late, ap.account_id,
                  coalesce(pd.paid_on_time, 0) >= pr.p.amount_pence
                    OR coalesce(pd.paid_by_deadline, 0) >= pr.p_late.amount_pence AS is_paid,
                  coalesce(pd.paid_by_deadline, 0) AS paid_pence
           FROM matched m
           LEFT JOIN priced pr ON pr.vehicle_key = m.vehicle_key AND pr.scheme_id = m.scheme_id
           LEFT JOIN paid pd ON pd.vehicle_key = m.vehicle_key AND pd.scheme_id = m.scheme_id
+          LEFT JOIN (SELECT DISTINCT vehicle_key, account_id FROM autopay
+                     WHERE valid_from <= DATE '{day}'
+                       AND (valid_to IS NULL OR valid_to >= DATE '{day}')) ap
+                 ON ap.vehicle_key = m.vehicle_key
         )
         SELECT vehicle_key, coalesce(vrm, vrm_text) AS vrm, scheme_id,
                DATE '{day}' AS charge_day, reads, confident_reads,
@@ -179,12 +191,15 @@ def run_charge_day(
                  WHEN p.status = 'review' THEN 'review'
                  WHEN NOT is_sufficient THEN 'review'
                  WHEN is_paid THEN 'paid'
+                 WHEN account_id IS NOT NULL THEN 'paid'
                  ELSE 'unpaid'
                END AS status,
                CASE
                  WHEN match = 'confusion' THEN 'match:confusion'
                  WHEN match = 'unregistered' THEN 'match:unregistered'
                  WHEN NOT is_sufficient AND p.status = 'chargeable' THEN 'evidence:insufficient'
+                 WHEN p.status = 'chargeable' AND NOT is_paid AND account_id IS NOT NULL
+                   THEN 'autopay'
                  ELSE p.rule
                END AS rule,
                CASE
@@ -197,6 +212,9 @@ def run_charge_day(
                         || ' (best ' || round(best_confidence, 2) || '): not enough to charge'
                  WHEN p.status = 'chargeable' AND is_paid
                    THEN 'paid ' || paid_pence || 'p under ' || p.rule
+                 WHEN p.status = 'chargeable' AND account_id IS NOT NULL
+                   THEN p.amount_pence || 'p under ' || p.rule || ', billed monthly to Auto Pay '
+                        || 'account ' || account_id
                  WHEN p.status = 'chargeable'
                    THEN reads || ' read(s) in charging hours, first at '
                         || strftime(timezone('Europe/London', first_seen_at), '%H:%M')
@@ -207,11 +225,31 @@ def run_charge_day(
                  ELSE p.rule
                END AS reason,
                CASE WHEN p.status IN ('chargeable', 'review') THEN p.amount_pence ELSE 0 END
-                 AS amount_pence
+                 AS amount_pence,
+               CASE WHEN p.status = 'chargeable' AND is_sufficient AND NOT is_paid
+                    THEN account_id END AS account_id
         FROM j
         """
     )
     counts = dict(con.execute("SELECT status, count(*) FROM decided GROUP BY 1").fetchall())
+    refund = con.execute(
+        f"""
+        SELECT count(*), coalesce(sum(paid - due), 0) FROM (
+          SELECT pm.vehicle_key, pm.scheme_id, sum(pm.amount_pence) AS paid,
+                 max(CASE WHEN d.status = 'paid' AND pr.p.status = 'chargeable'
+                          THEN greatest(pr.p.amount_pence,
+                                        CASE WHEN pd.paid_on_time >= pr.p.amount_pence
+                                             THEN 0 ELSE pr.p_late.amount_pence END)
+                          ELSE 0 END) AS due
+          FROM payments pm
+          LEFT JOIN decided d USING (vehicle_key, scheme_id)
+          LEFT JOIN priced pr USING (vehicle_key, scheme_id)
+          LEFT JOIN paid pd USING (vehicle_key, scheme_id)
+          WHERE pm.charge_day = DATE '{day}'
+          GROUP BY ALL
+        ) WHERE paid > due
+        """
+    ).fetchone()
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW owing AS SELECT * FROM decided "
         f"WHERE status IN {LIABILITY_STATUSES}"
@@ -230,4 +268,6 @@ def run_charge_day(
         not_liable=int(counts.get("not_liable", 0)),
         unidentified=int(counts.get("unidentified", 0)),
         absorbed=int(counts.get("absorbed", 0)),
+        refunds=int(refund[0]) if refund else 0,
+        refunds_pence=int(refund[1]) if refund else 0,
     )

@@ -11,9 +11,10 @@ import csv
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -22,7 +23,12 @@ import pyarrow.parquet as pq
 from sqlalchemy import delete, select
 
 from ringfence.domain.schemes import SchemeBook, load_scheme_book
-from ringfence.engines.accounts import load_evidence, load_payments, load_registrations
+from ringfence.engines.accounts import (
+    load_autopay,
+    load_evidence,
+    load_payments,
+    load_registrations,
+)
 from ringfence.engines.charging import ChargeDay, run_charge_day
 from ringfence.engines.register import load_register
 from ringfence.engines.sightings import EvidenceRule
@@ -66,6 +72,7 @@ def evaluate_files(
     payments: Path | None = None,
     registrations: Path | None = None,
     evidence: Path | None = None,
+    autopay: Path | None = None,
     days: Sequence[date] | None = None,
     out: Path | None = None,
     book: SchemeBook | None = None,
@@ -85,6 +92,7 @@ def evaluate_files(
     load_payments(con, payments)
     load_registrations(con, registrations)
     load_evidence(con, evidence)
+    load_autopay(con, autopay)
     wanted = sorted(days) if days else found
     unknown = sorted(set(wanted) - set(found))
     if days and unknown:
@@ -143,6 +151,7 @@ REGISTER_FILES = {
     "registrations": "registrations.parquet",
     "payments": "payments.parquet",
     "evidence": "evidence.parquet",
+    "autopay": "autopay.parquet",
 }
 
 
@@ -150,6 +159,7 @@ EMPTY_LOADERS = {
     "registrations": load_registrations,
     "payments": load_payments,
     "evidence": load_evidence,
+    "autopay": load_autopay,
 }
 
 
@@ -167,11 +177,16 @@ def import_register_file(ws: Workspace, kind: str, source: Path) -> RegisterImpo
     VRM), so they live apart from the read store, under `<data-dir>/register/`. A new file
     replaces the old one of its kind.
     """
-    loaders = {
+    loaders: dict[str, Callable[[duckdb.DuckDBPyConnection, Path], int]] = {
         "vehicles": load_register,
         "registrations": load_registrations,
         "payments": load_payments,
         "evidence": load_evidence,
+        "autopay": partial(
+            load_autopay,
+            personal_max_vehicles=ws.settings.autopay_personal_max,
+            fleet_min_vehicles=ws.settings.autopay_fleet_min,
+        ),
     }
     if kind not in loaders:
         raise InputError(f"unknown register file kind {kind!r}: {', '.join(loaders)}")
@@ -188,6 +203,7 @@ def import_register_file(ws: Workspace, kind: str, source: Path) -> RegisterImpo
 
 
 LIABILITY_STATE_COLUMNS = (
+    "account_id",
     "run_id",
     "charge_day",
     "scheme_id",
@@ -216,6 +232,8 @@ class ChargeRun:
     vault_lookups: int
     by_status: dict[str, int]
     amount_due_pence: int
+    refunds: int
+    refunds_pence: int
     seconds: float
 
 
@@ -254,7 +272,7 @@ def run_stored(
             f"CREATE TEMP TABLE register AS SELECT * EXCLUDE (vehicle_key), {key} AS vehicle_key "
             f"FROM read_parquet('{vehicles}')"
         )
-        for kind in ("registrations", "payments", "evidence"):
+        for kind in ("registrations", "payments", "evidence", "autopay"):
             path = ws.data_dir / "register" / REGISTER_FILES[kind]
             if path.exists():
                 vkey = pseudonym_sql("vehicle_key", "(SELECT i FROM pads)", "(SELECT o FROM pads)")
@@ -320,6 +338,7 @@ def run_stored(
             LIABILITY_STATE_COLUMNS,
             [
                 (
+                    r["account_id"],
                     run_id,
                     day.isoformat(),
                     r["scheme_id"],
@@ -351,6 +370,8 @@ def run_stored(
         vault_lookups=len(unknown),
         by_status=dict(sorted(by_status.items())),
         amount_due_pence=sum(int(r["amount_pence"]) for r in rows if r["status"] == "unpaid"),
+        refunds=result.refunds,
+        refunds_pence=result.refunds_pence,
         seconds=time.perf_counter() - started,
     )
 
@@ -381,3 +402,37 @@ def list_liabilities(
             }
             for r in s.scalars(query)
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBill:
+    account_id: str
+    charges: int
+    amount_pence: int
+    by_scheme: dict[str, int]
+
+
+def autopay_bills(ws: Workspace, month: str) -> list[AccountBill]:
+    """Each Auto Pay account's charges for a calendar month (YYYY-MM), as billed."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError as exc:
+        raise InputError(f"{month!r} is not a month (YYYY-MM)") from exc
+    last = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    with ws.state.session() as s:
+        rows = s.execute(
+            select(LiabilityRow.account_id, LiabilityRow.scheme_id, LiabilityRow.amount_pence)
+            .where(
+                LiabilityRow.account_id.is_not(None),
+                LiabilityRow.charge_day >= first,
+                LiabilityRow.charge_day < last,
+            )
+            .order_by(LiabilityRow.account_id)
+        ).all()
+    bills: dict[str, AccountBill] = {}
+    for account, scheme, pence in rows:
+        assert account is not None  # selected IS NOT NULL above
+        b = bills.get(account) or AccountBill(account, 0, 0, {})
+        by_scheme = {**b.by_scheme, scheme: b.by_scheme.get(scheme, 0) + pence}
+        bills[account] = AccountBill(account, b.charges + 1, b.amount_pence + pence, by_scheme)
+    return list(bills.values())

@@ -217,6 +217,7 @@ class LiabilityRow(Base):
     reads: Mapped[int] = mapped_column(Integer)
     read_ids: Mapped[list[str]] = mapped_column(JSON)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    account_id: Mapped[str | None] = mapped_column(String(64), index=True)  # Auto Pay
 
 
 def bulk_insert(
