@@ -20,7 +20,6 @@ from ringfence.cli._common import (
     utc_now,
 )
 from ringfence.services.charging import (
-    autopay_bills,
     evaluate_files,
     list_liabilities,
     run_stored,
@@ -140,24 +139,3 @@ def liabilities_command(
         return
     cols = ["scheme_id", "vrm_pseudonym", "amount_pence", "status", "rule", "reason"]
     out.print(table(f"{len(rows)} liabilities", cols, [[r[c] for c in cols] for r in rows]))
-
-
-@app.command("bill")
-def bill_command(
-    month: Annotated[str, typer.Option(help="The month to bill (YYYY-MM)")],
-    data_dir: DataDirOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Auto Pay: each account's charges for a month."""
-    ws = open_workspace(data_dir)
-    bills = run_or_exit(lambda: autopay_bills(ws, month))
-    if as_json:
-        emit_json([asdict(b) for b in bills])
-        return
-    out.print(
-        table(
-            f"Auto Pay bills for {month}",
-            ["account", "charges", "amount (GBP)"],
-            [[b.account_id, b.charges, f"{b.amount_pence / 100:,.2f}"] for b in bills],
-        )
-    )

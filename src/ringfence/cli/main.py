@@ -15,6 +15,7 @@ from ringfence.cli import (
     demo,
     ingest,
     keys,
+    payments,
     pcn,
     plates,
     reads,
@@ -38,6 +39,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(retention.app, name="retention")
 app.add_typer(register.app, name="register")
 app.add_typer(charge.app, name="charge")
+app.add_typer(payments.app, name="payments")
 app.add_typer(pcn.app, name="pcn")
 app.add_typer(plates.app, name="plates")
 
