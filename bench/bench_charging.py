@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ringfence.domain.compliance import compliance_sql
 from ringfence.domain.schemes import load_scheme_book, price_sql
-from ringfence.services.charging import import_register_file, run_stored
+from ringfence.services.charging import ChargeRun, import_register_file, run_stored
 from ringfence.stores.keys import pseudonym_sql
 from ringfence.stores.readstore import sql_list
 from ringfence.workspace import Workspace
@@ -36,9 +36,12 @@ def main() -> None:
     import_register_file(ws, "vehicles", args.work / "incoming" / "vehicles.parquet")
     now = datetime.now(UTC)
 
-    started = time.perf_counter()
-    run = run_stored(ws, day, now=now)
-    ours = time.perf_counter() - started
+    def product() -> tuple[float, ChargeRun]:
+        started = time.perf_counter()
+        result = run_stored(ws, day, now=now)
+        return time.perf_counter() - started, result
+
+    ours, run = product()
     rss_after_ours = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     # The limit: the same core computation as one hand-written query, same files, same engine.
@@ -75,18 +78,27 @@ def main() -> None:
               ON v.key = s.vrm_pseudonym
             """
         )
-    started = time.perf_counter()
     params: list[object] = []
     for _ in parts:
         params += [outer, inner]
-    limit_rows = con.execute(
-        "SELECT scheme_id, p.status, count(*) FROM (" + " UNION ALL ".join(parts) + ") "
-        "GROUP BY ALL",
-        params,
-    ).fetchall()
-    limit = time.perf_counter() - started
+
+    def hand_written() -> tuple[float, list[tuple[object, ...]]]:
+        started = time.perf_counter()
+        rows = con.execute(
+            "SELECT scheme_id, p.status, count(*) FROM (" + " UNION ALL ".join(parts) + ") "
+            "GROUP BY ALL",
+            params,
+        ).fetchall()
+        return time.perf_counter() - started, rows
+
+    # Alternate, twice each, and keep each side's best: caches and the OS warm up over runs.
+    limit, limit_rows = hand_written()
+    again, _ = product()
+    ours = min(ours, again)
+    limit = min(limit, hand_written()[0])
     results = {
         "charge_day": day.isoformat(),
+        "runs_each": 2,
         "reads": run.reads,
         "vehicle_sightings": run.vehicles_seen,
         "liabilities_by_status": run.by_status,
