@@ -1,0 +1,325 @@
+"""The audit log: every single-byte edit, deletion, reordering and truncation is detected."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import stat
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ringfence.audit import (
+    GENESIS,
+    AuditError,
+    AuditLog,
+    Checkpoint,
+    generate_signing_key,
+    load_signing_key,
+    public_key_hex,
+    verify,
+)
+
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+# One change per byte, varied by position: low bit, ASCII case/space, high bit (bad UTF-8), all.
+FLIPS = (0x01, 0x20, 0x80, 0xFF)
+EVENTS = ["request-submitted", "release-issued", "hotlist-hit", "retention-run", "reads-queried"]
+
+
+def _fill(log: AuditLog, n: int) -> None:
+    for i in range(n):
+        log.append(
+            EVENTS[i % len(EVENTS)],
+            actor=f"officer-{i % 3}",
+            at=T0 + timedelta(seconds=i),
+            subject=f"AR-2026-{i:04d}",
+            why="MD2977 s.2 — test £",  # non-ASCII on purpose: UTF-8 is part of the format
+            counts={"reads": i, "plates": i % 4},
+            digest=hashlib.sha256(str(i).encode()).hexdigest() if i % 2 else None,
+        )
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> AuditLog:
+    log = AuditLog(tmp_path / "audit")
+    _fill(log, 30)
+    return log
+
+
+@pytest.fixture
+def key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def _lines(log: AuditLog) -> list[bytes]:
+    return log.log_path.read_bytes().splitlines(keepends=True)
+
+
+def _write(log: AuditLog, lines: list[bytes]) -> None:
+    log.log_path.write_bytes(b"".join(lines))
+
+
+def test_append_verify_round_trip(log: AuditLog) -> None:
+    entries = list(log.entries())
+    assert [e.seq for e in entries] == list(range(1, 31))
+    assert entries[0].prev == GENESIS
+    assert all(b.prev == a.hash for a, b in itertools.pairwise(entries))
+    assert entries[3].event == "retention-run" and entries[3].at == T0 + timedelta(seconds=3)
+    report = verify(log.directory)
+    assert report.ok, report.problems
+    assert (report.entries, report.last_seq, report.last_hash) == (30, 30, entries[-1].hash)
+    assert verify(log.log_path).ok  # the file itself, too
+
+
+def test_lines_are_canonical_json(log: AuditLog) -> None:
+    for raw in _lines(log):
+        d = json.loads(raw)
+        line = json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert raw == line.encode("utf-8") + b"\n"
+        body = {k: v for k, v in d.items() if k != "hash"}
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert d["hash"] == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_every_single_byte_change_is_detected(log: AuditLog) -> None:
+    original = log.log_path.read_bytes()
+    assert 6000 < len(original) < 20000  # ~30 entries: fast, but every field and line end covered
+    missed = []
+    for pos in range(len(original)):
+        data = bytearray(original)
+        data[pos] ^= FLIPS[pos % len(FLIPS)]
+        log.log_path.write_bytes(bytes(data))
+        if verify(log.directory).ok:
+            missed.append(pos)
+    assert missed == []
+
+
+@pytest.mark.parametrize("edit", ["space-after-colon", "space-after-comma", "crlf", "reorder-keys"])
+def test_whitespace_and_layout_changes_are_detected(log: AuditLog, edit: str) -> None:
+    lines = _lines(log)
+    line = lines[10]
+    if edit == "space-after-colon":
+        lines[10] = line.replace(b'":', b'": ', 1)
+    elif edit == "space-after-comma":
+        lines[10] = line.replace(b",", b", ", 1)
+    elif edit == "crlf":
+        lines[10] = line[:-1] + b"\r\n"
+    else:
+        d = json.loads(line)
+        lines[10] = json.dumps(dict(reversed(d.items())), separators=(",", ":")).encode() + b"\n"
+    _write(log, lines)
+    report = verify(log.directory)
+    assert not report.ok
+    assert report.problems[0].line == 11 and report.problems[0].seq == 11
+
+
+def test_an_edited_entry_is_located(log: AuditLog) -> None:
+    lines = _lines(log)
+    lines[6] = lines[6].replace(b'"reads":6', b'"reads":7')
+    _write(log, lines)
+    report = verify(log.directory)
+    assert [(p.kind, p.line, p.seq) for p in report.problems] == [("hash-mismatch", 7, 7)]
+
+
+def test_deleting_any_line_is_detected(log: AuditLog, key: Ed25519PrivateKey) -> None:
+    held = log.checkpoint(key, T0 + timedelta(hours=1))
+    original = _lines(log)
+    for i in range(len(original)):
+        _write(log, original[:i] + original[i + 1 :])
+        # Inside the file: a gap shows, except for the last line, which only a checkpoint shows.
+        inside = verify(log.directory, public_key=public_key_hex(key))
+        assert not inside.ok, i
+        if i < len(original) - 1:
+            assert (inside.problems[0].kind, inside.problems[0].line) == ("seq-mismatch", i + 1)
+        else:
+            assert [p.kind for p in inside.problems] == ["truncated"]
+        log.checkpoints_path.unlink()  # an attacker removes the local checkpoints too...
+        outside = verify(log.directory, public_key=public_key_hex(key), checkpoints=[held])
+        assert not outside.ok, i  # ...but the one held outside still catches it
+        log.checkpoints_path.write_text(held.to_json() + "\n")
+
+
+def test_swapping_adjacent_lines_is_detected(log: AuditLog) -> None:
+    original = _lines(log)
+    for i in range(len(original) - 1):
+        lines = list(original)
+        lines[i], lines[i + 1] = lines[i + 1], lines[i]
+        _write(log, lines)
+        report = verify(log.directory)
+        assert not report.ok, i
+        assert report.problems[0].line == i + 1
+
+
+def test_an_inserted_forged_line_is_detected(log: AuditLog) -> None:
+    lines = _lines(log)
+    prev = json.loads(lines[11])
+    body = {**prev, "seq": 13, "prev": prev["hash"], "why": "forged"}
+    del body["hash"]
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    body["hash"] = hashlib.sha256(canonical.encode()).hexdigest()
+    forged = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    _write(log, [*lines[:12], forged.encode() + b"\n", *lines[12:]])
+    report = verify(log.directory)
+    assert not report.ok
+    # The forgery itself is well formed; the entry after it no longer fits.
+    assert (report.problems[0].kind, report.problems[0].line) == ("seq-mismatch", 14)
+    assert any(p.kind == "chain-break" and p.line == 14 for p in report.problems)
+
+
+def test_truncation_detected_against_a_held_checkpoint(
+    log: AuditLog, key: Ed25519PrivateKey
+) -> None:
+    held = Checkpoint.from_json(log.checkpoint(key, T0 + timedelta(hours=1)).to_json())
+    assert held.seq == 30
+    assert verify(log.directory, public_key=public_key_hex(key)).attested_seq == 30
+    _write(log, _lines(log)[:25])
+    log.checkpoints_path.unlink()
+    assert verify(log.directory).ok  # the chain alone cannot see a cut tail
+    report = verify(log.directory, public_key=public_key_hex(key), checkpoints=[held])
+    assert [(p.kind, p.line, p.seq) for p in report.problems] == [("truncated", 25, 30)]
+
+
+def test_a_rewritten_tail_is_detected_against_a_held_checkpoint(
+    log: AuditLog, key: Ed25519PrivateKey
+) -> None:
+    held = log.checkpoint(key, T0 + timedelta(hours=1))
+    # Rewrite from entry 20 on, recomputing every hash: the chain itself is then consistent.
+    _write(log, _lines(log)[:19])
+    log.checkpoints_path.unlink()
+    for i in range(19, 30):
+        log.append("release-issued", actor="intruder", at=T0, subject=f"x-{i}", why="cover-up")
+    assert verify(log.directory).ok
+    report = verify(log.directory, public_key=public_key_hex(key), checkpoints=[held])
+    assert [(p.kind, p.line) for p in report.problems] == [("checkpoint-mismatch", 30)]
+
+
+def test_forged_checkpoints_are_detected(log: AuditLog, key: Ed25519PrivateKey) -> None:
+    genuine = log.checkpoint(key, T0 + timedelta(hours=1))
+    public = public_key_hex(key)
+    assert verify(log.directory, public_key=public).ok
+    other = Ed25519PrivateKey.generate()
+    AuditLog(log.directory).checkpoint(other, T0 + timedelta(hours=2))
+    report = verify(log.directory, public_key=public)
+    assert [(p.kind, p.seq) for p in report.problems] == [("checkpoint-signature", 30)]
+    assert "another key" in report.problems[0].detail
+    log.checkpoints_path.write_text(genuine.to_json() + "\n")
+    d = json.loads(genuine.to_json())
+    for field, value in [("seq", 29), ("at", "2026-11-28T13:00:01.000000Z"), ("hash", "0" * 64)]:
+        tampered = Checkpoint.from_json(json.dumps({**d, field: value}))
+        report = verify(log.directory, public_key=public, checkpoints=[tampered])
+        assert [p.kind for p in report.problems] == ["checkpoint-signature"], field
+    sig = bytearray(bytes.fromhex(genuine.signature))
+    sig[5] ^= 1
+    bad = Checkpoint.from_json(json.dumps({**d, "signature": sig.hex()}))
+    assert not verify(log.directory, public_key=public, checkpoints=[bad]).ok
+
+
+def test_torn_last_line_detected_and_repair_records_it(log: AuditLog) -> None:
+    original = log.log_path.read_bytes()
+    torn = b'{"actor":"officer-1","at":"2026-11-28T12:'
+    log.log_path.write_bytes(original + torn)
+    report = verify(log.directory)
+    assert [(p.kind, p.line) for p in report.problems] == [("torn", 31)]
+    with pytest.raises(AuditError, match="torn"):
+        log.append("reads-queried", actor="a", at=T0, subject="s", why="w")
+    entry = log.repair(actor="ops-1", at=T0 + timedelta(days=1), why="crash on 28 Nov")
+    assert entry is not None
+    assert (entry.seq, entry.event, entry.subject) == (31, "audit-repaired", "log.jsonl:31")
+    assert entry.counts == {"bytes_removed": len(torn), "line": 31}
+    assert entry.digest == hashlib.sha256(torn).hexdigest()
+    assert (log.directory / "removed" / f"{entry.digest}.bin").read_bytes() == torn
+    assert log.log_path.read_bytes().startswith(original)
+    assert verify(log.directory).ok
+    assert log.repair(actor="ops-1", at=T0, why="nothing to do") is None
+
+
+def test_an_unfinished_last_line_without_newline_is_torn(log: AuditLog) -> None:
+    log.log_path.write_bytes(log.log_path.read_bytes()[:-1])
+    report = verify(log.directory)
+    assert [(p.kind, p.line) for p in report.problems] == [("torn", 30)]
+
+
+def test_signing_key_file_is_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "audit-signing.key"
+    public = generate_signing_key(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(public) == 64
+    assert public_key_hex(load_signing_key(path)) == public
+    with pytest.raises(AuditError, match="already exists"):
+        generate_signing_key(path)
+    log = AuditLog(tmp_path / "audit")
+    _fill(log, 3)
+    assert log.checkpoint(path, T0).key == public
+    assert stat.S_IMODE(log.log_path.stat().st_mode) == 0o600
+    path.chmod(0o644)
+    with pytest.raises(AuditError, match="readable by others"):
+        load_signing_key(path)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"counts": {"vrm": 1}}, "naming a VRM"),
+        ({"counts": {"clear_vrm": 1}}, "naming a VRM"),
+        ({"counts": {"VRMs": 2}}, "naming a VRM"),
+        ({"subject": "AB12 CDE"}, "looks like a clear VRM"),
+        ({"actor": "ab12cde"}, "looks like a clear VRM"),
+        ({"event": "Release_Issued"}, "kebab-case"),
+        ({"at": datetime(2026, 11, 28, 12, 0)}, "timezone-aware"),
+        ({"digest": "ABC"}, "digest"),
+        ({"why": ""}, "why"),
+        ({"counts": {"reads": 1.5}}, "ints"),
+    ],
+)
+def test_refused_entries(tmp_path: Path, kwargs: dict[str, object], message: str) -> None:
+    log = AuditLog(tmp_path)
+    args: dict[str, object] = {
+        "event": "release-issued",
+        "actor": "officer-1",
+        "at": T0,
+        "subject": "AR-1",
+        "why": "MD2977",
+        **kwargs,
+    }
+    with pytest.raises(AuditError, match=message):
+        log.append(**args)  # type: ignore[arg-type]
+    assert not log.log_path.exists() or log.log_path.read_bytes() == b""
+
+
+def test_pseudonym_counts_are_allowed(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    log.append(
+        "hotlist-hit",
+        actor="anpr",
+        at=T0,
+        subject="hit-1",
+        why="hotlist",
+        counts={"vrm_pseudonyms": 1},
+    )
+    assert verify(tmp_path).ok
+
+
+def test_concurrent_appends_are_serialised(tmp_path: Path) -> None:
+    def worker(n: int) -> None:
+        log = AuditLog(tmp_path)  # each its own instance and descriptors, as separate processes
+        for i in range(25):
+            log.append("reads-queried", actor=f"w{n}", at=T0, subject=f"q-{i}", why="load")
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    report = verify(tmp_path)
+    assert report.ok, report.problems
+    assert report.last_seq == 100
+
+
+def test_empty_and_missing_logs(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    assert verify(tmp_path / "nothing").ok
+    with pytest.raises(AuditError, match="empty"):
+        AuditLog(tmp_path / "a").checkpoint(key, T0)
