@@ -1,0 +1,1 @@
+"""London's police-access instruments, DPIAs, directions and access rules: instruments.toml."""
