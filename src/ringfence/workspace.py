@@ -3,22 +3,25 @@
 Like Datasette's hub, it is built once per command or request and handed to the services, so
 the CLI, the API and the tests take exactly one code path. It owns the single-writer lock: every
 service that changes the read store, the vault or the keys holds it, and recovers whatever an
-earlier crash left half done before it starts.
+earlier crash left half done before it starts. It also owns the audit log (`ringfence.audit`):
+`record` is how a service says it touched personal data.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 from sqlalchemy import select
 
+from ringfence.audit import AuditLog
 from ringfence.errors import StateError
 from ringfence.settings import Settings, load_settings
 from ringfence.stores.keys import KeyRing
@@ -56,6 +59,8 @@ class Workspace:
     keys: KeyRing
     vault: Vault
     reads: ReadStore
+    audit: AuditLog
+    actor: str = "system"
     _reader: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
 
     @classmethod
@@ -75,6 +80,7 @@ class Workspace:
             keys=keys,
             vault=Vault(settings.vault_dir),
             reads=ReadStore(settings.reads_dir, state),
+            audit=AuditLog(data_dir / "audit"),
         )
 
     @property
@@ -92,6 +98,26 @@ class Workspace:
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+    def record(
+        self,
+        event: str,
+        *,
+        subject: str,
+        why: str,
+        counts: Mapping[str, int] | None = None,
+        digest: str | None = None,
+    ) -> None:
+        """Append to the audit log: every step that touches personal data says so here."""
+        self.audit.append(
+            event,
+            actor=self.actor,
+            at=datetime.now(UTC),
+            subject=subject,
+            why=why,
+            counts=counts,
+            digest=digest,
+        )
 
     def reader(self) -> duckdb.DuckDBPyConnection:
         """The workspace's query connection, kept open so DuckDB's Parquet metadata cache stays

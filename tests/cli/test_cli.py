@@ -135,3 +135,34 @@ def test_clear_errors_not_tracebacks(data: Path, tmp_path: Path) -> None:
     bad_cameras.write_text("camera_id,lat,lon,network,enforces\nX,999,0,n,ulez\n")
     refused = run("cameras", "import", str(bad_cameras), ok=False)
     assert refused.exit_code == 2 and "lat/lon" in refused.output  # type: ignore[attr-defined]
+
+
+def test_personal_data_steps_are_audited_and_tampering_is_found(data: Path, tmp_path: Path) -> None:
+    run("ingest", str(write_reads(tmp_path / "reads.csv", _recent(READS))), "--json")
+    run("reads", "quarantine", "--reveal", "--json")
+    (epoch,) = run("keys", "list", "--json")["epochs"]  # type: ignore[index]
+    run("keys", "destroy", str(epoch["epoch"]), "--reason", "DPO", "--yes", "--json")
+    entries = run("audit", "list", "--json")
+    events = [e["event"] for e in entries]  # type: ignore[union-attr]
+    assert events == ["reads-ingested", "quarantine-revealed", "key-destroyed"]
+    assert all(e["actor"].startswith("cli:") for e in entries)  # type: ignore[union-attr]
+    assert "LX73ABC" not in json.dumps(entries) and "AB12CDE" not in json.dumps(entries)
+
+    key = tmp_path / "audit.key"
+    public = run("audit", "keygen", "--key", str(key), "--json")["public_key"]  # type: ignore[index]
+    held = tmp_path / "held-checkpoint.json"
+    run("audit", "checkpoint", "--key", str(key), "--export", str(held), "--json")
+    intact = run("audit", "verify", "--public-key", public, "--held", str(held), "--json")
+    assert intact["ok"] is True and intact["entries"] == 3  # type: ignore[index]
+
+    log = data / "audit" / "log.jsonl"
+    blob = bytearray(log.read_bytes())
+    at = blob.index(b"key-destroyed")
+    blob[at] = ord("K")  # one byte of the third line
+    log.write_bytes(bytes(blob))
+    tampered = run(
+        "audit", "verify", "--public-key", public, "--held", str(held), "--json", ok=False
+    )
+    assert tampered.exit_code == 1  # type: ignore[attr-defined]
+    report = json.loads(tampered.stdout)  # type: ignore[attr-defined]
+    assert report["ok"] is False and any(p["line"] == 3 for p in report["problems"])

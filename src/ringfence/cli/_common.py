@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Callable
@@ -52,7 +53,9 @@ def run_or_exit(action: Callable[[], T]) -> T:
 
 
 def open_workspace(data_dir: Path | None) -> Workspace:
-    return run_or_exit(lambda: Workspace.open(data_dir_or_default(data_dir)))
+    ws = run_or_exit(lambda: Workspace.open(data_dir_or_default(data_dir)))
+    ws.actor = f"cli:{getpass.getuser()}"  # who the audit log names for this command
+    return ws
 
 
 def utc_now() -> datetime:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from ringfence.cli import (
+    audit,
     cameras,
     charge,
     demo,
@@ -41,6 +42,7 @@ app.add_typer(register.app, name="register")
 app.add_typer(charge.app, name="charge")
 app.add_typer(payments.app, name="payments")
 app.add_typer(pcn.app, name="pcn")
+app.add_typer(audit.app, name="audit")
 app.add_typer(plates.app, name="plates")
 
 

@@ -295,6 +295,13 @@ def run_stored(
             ).fetchall()
         ]
         clear = ws.vault.recover(keys, unknown)
+        ws.record(
+            "vault-recovered",
+            subject=f"charge-day:{day}",
+            why="charging: plates not in the register, matched to registered vehicles by "
+            "confusion key (misread safety)",
+            counts={"asked": len(unknown), "recovered": len(clear)},
+        )
         con.register(
             "recovered",
             pa.table(
@@ -358,6 +365,7 @@ def run_stored(
     by_status: dict[str, int] = {}
     for r in rows:
         by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+    ws.record("charge-run", subject=f"charge-day:{day}", why=f"run {run_id}", counts=by_status)
     return ChargeRun(
         run_id=run_id,
         charge_day=day,

@@ -358,6 +358,18 @@ def ingest_file(
             raise
         finally:
             con.close()
+        ws.record(
+            "reads-ingested",
+            subject=f"batch:{report.batch_id}",
+            why=f"ingest of {path.name}",
+            counts={
+                "received": report.received,
+                "stored": report.stored,
+                "duplicates": report.duplicates,
+                "quarantined": report.quarantined,
+            },
+            digest=_sha256(path),
+        )
         if compact:
             # Every closed day, not only this batch's: a merge an earlier crash interrupted is
             # finished here. Days already compacted cost a directory listing.

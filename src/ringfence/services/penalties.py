@@ -228,6 +228,12 @@ def issue_notices(
         for epoch in sorted({liab.key_epoch for liab in todo}):
             wanted = [liab.vrm_pseudonym for liab in todo if liab.key_epoch == epoch]
             found = ws.vault.recover(ws.keys.keys(epoch), wanted)
+            ws.record(
+                "vault-recovered",
+                subject=f"charge-day:{day}",
+                why=f"penalty notices for unpaid charges (epoch {epoch})",
+                counts={"asked": len(wanted), "recovered": len(found)},
+            )
             clear.update({(epoch, p): vrm for p, vrm in found.items()})
         reads = _reads_evidence(ws, day, [r for liab in todo for r in liab.read_ids])
         pcn_ids: list[str] = []

@@ -43,6 +43,13 @@ def list_quarantine(
     reveal: bool = False,
     limit: int = 50,
 ) -> list[QuarantinedRead]:
+    if reveal:
+        ws.record(
+            "quarantine-revealed",
+            subject=f"quarantine:{reason or 'any'}:{batch_id or 'any'}",
+            why="operator review of refused rows",
+            counts={"limit": limit},
+        )
     with ws.state.session() as s:
         query = select(QuarantineRow).order_by(QuarantineRow.id).limit(limit)
         if reason:

@@ -52,6 +52,13 @@ class Receipt:
 
 
 def _record(ws: Workspace, receipt: Receipt) -> Receipt:
+    ws.record(
+        "key-destroyed" if receipt.target == "key" else f"{receipt.target}-deleted",
+        subject=f"receipt:{receipt.receipt_id}",
+        why=f"retention rule {receipt.rule} ({receipt.purpose})",
+        counts={"deleted": receipt.deleted, "held_back": receipt.held_back},
+        digest=receipt.deleted_ids_sha256,
+    )
     ws.settings.receipts_dir.mkdir(parents=True, exist_ok=True)
     path = ws.settings.receipts_dir / f"{receipt.executed_at[:10]}-{receipt.receipt_id}.json"
     path.write_text(json.dumps(asdict(receipt), indent=2, sort_keys=True) + "\n")
@@ -385,6 +392,7 @@ def place_hold(
             LegalHoldReadRow(hold_id=hold_id, read_id=rid, charge_day=day)
             for rid, day in sorted(items.items())
         )
+    ws.record("legal-hold-placed", subject=hold_id, why=reason, counts={"reads": len(items)})
     return Hold(hold_id, reason, created_by, now, True, len(items))
 
 
