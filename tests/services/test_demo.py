@@ -23,6 +23,10 @@ def test_demo_end_to_end_at_tiny_scale(tmp_path: Path) -> None:
     assert after.amount_due_pence < before.amount_due_pence
     assert result.settled_reads_purged > 0
     assert result.notices.pcns + result.notices.warnings == after.by_status["unpaid"]
+    assert result.audit.ok and result.audit.entries == len(result.audit_events)
+    assert {"reads-ingested", "charge-run", "vault-recovered", "reads-deleted"} <= set(
+        result.audit_events
+    )
     # a second run starts afresh in its own directory
     again = run_demo(tmp_path / "demo", now=now, scale="tiny", seed=5)
     assert again.ingest.stored == result.ingest.stored

@@ -84,6 +84,7 @@ def as_payload(r: DemoResult) -> dict[str, object]:
         "charge_run_before_payments": asdict(r.charged_before_payments),
         "settled_reads_purged": r.settled_reads_purged,
         "notices": asdict(r.notices),
+        "audit": {"ok": r.audit.ok, "entries": r.audit.entries, "events": r.audit_events},
         "seconds": r.seconds,
     }
 
@@ -146,6 +147,15 @@ def render(r: DemoResult) -> None:
         f"from the vault only for these); {r.settled_reads_purged:,} reads of "
         "vehicles that owed nothing or paid were deleted (with a receipt); reads behind unpaid "
         "or disputed charges are kept for enforcement."
+    )
+    events: dict[str, int] = {}
+    for e in r.audit_events:
+        events[e] = events.get(e, 0) + 1
+    verdict = "[green]intact[/]" if r.audit.ok else "[red]TAMPERED[/]"
+    out.print(
+        f"Audit log {verdict}: {r.audit.entries} entries ("
+        + ", ".join(f"{k} {v}" for k, v in sorted(events.items()))
+        + ")"
     )
     out.print(f"Data directory: {r.data_dir.resolve()}")
     out.print(

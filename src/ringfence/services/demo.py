@@ -21,6 +21,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
+from ringfence.audit import VerifyReport, verify
 from ringfence.errors import ConfigError
 from ringfence.services.cameras import CameraImport, import_cameras
 from ringfence.services.charging import ChargeRun, import_register_file, run_stored
@@ -58,6 +59,8 @@ class DemoResult:
     charged_before_payments: ChargeRun
     settled_reads_purged: int
     notices: IssueReport
+    audit: VerifyReport
+    audit_events: list[str]
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -101,6 +104,7 @@ def run_demo(
     timings["simulate"] = (clock() - started).total_seconds()
 
     ws = Workspace.open(data_dir)
+    ws.actor = "demo"
     try:
         cameras = import_cameras(ws, incoming / "cameras.csv")
         started = clock()
@@ -145,6 +149,8 @@ def run_demo(
             charged_before_payments=first_run,
             settled_reads_purged=sum(r.deleted for r in purged),
             notices=notices,
+            audit=verify(ws.audit.directory),
+            audit_events=[e.event for e in ws.audit.entries()],
             seconds=timings,
         )
     finally:
