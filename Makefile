@@ -29,8 +29,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Full-scale London day: several minutes and about 8 GB; figures land in bench/out/*.json.
 bench: $(STAMP)
-	$(BIN)/python bench/bench_foundation.py
+	$(BIN)/python bench/bench_foundation.py --scale full
+	$(BIN)/python bench/bench_charging.py
 
 clean:
 	rm -rf $(VENV) ringfence-data .pytest_cache .mypy_cache .ruff_cache
