@@ -21,6 +21,7 @@ from ringfence.cli import (
     plates,
     reads,
     register,
+    requests,
     retention,
     simulate,
 )
@@ -42,6 +43,7 @@ app.add_typer(register.app, name="register")
 app.add_typer(charge.app, name="charge")
 app.add_typer(payments.app, name="payments")
 app.add_typer(pcn.app, name="pcn")
+app.add_typer(requests.app, name="requests")
 app.add_typer(audit.app, name="audit")
 app.add_typer(plates.app, name="plates")
 

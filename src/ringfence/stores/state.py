@@ -333,3 +333,61 @@ class PenaltyNoticeRow(Base):
     evidence: Mapped[dict[str, object]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AccessRequestRow(Base):
+    """A police request for reads (issue 4), from submission to release, refusal or withdrawal.
+
+    It holds the VRMs the police supplied (the request itself names them) but never read data:
+    releases are files under `<data-dir>/releases/`, described by `ReleaseRow`. ``decisions`` is
+    every policy decision taken on it, in order, each with all its reasons.
+    """
+
+    __tablename__ = "access_requests"
+    request_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # vehicle_history | location
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    requester_id: Mapped[str] = mapped_column(String(128), index=True)
+    requester_force: Mapped[str] = mapped_column(String(64))
+    requester_rank: Mapped[str] = mapped_column(String(64))
+    authoriser_id: Mapped[str | None] = mapped_column(String(128))
+    authoriser_rank: Mapped[str | None] = mapped_column(String(64))
+    reviewer_id: Mapped[str | None] = mapped_column(String(128))
+    purpose: Mapped[str] = mapped_column(String(128))
+    legal_basis: Mapped[str] = mapped_column(String(64))
+    case_ref: Mapped[str] = mapped_column(String(128))
+    seriousness: Mapped[str] = mapped_column(String(32))
+    necessity: Mapped[str] = mapped_column(Text)
+    scope: Mapped[dict[str, object]] = mapped_column(JSON)
+    """What is asked about: ``{"vrms": [...]}`` for a vehicle history."""
+    networks: Mapped[list[str]] = mapped_column(JSON)
+    data_classes: Mapped[list[str]] = mapped_column(JSON)
+    window_start: Mapped[date] = mapped_column(Date)
+    window_end: Mapped[date] = mapped_column(Date)
+    """Inclusive: the last (London) day of reads asked for."""
+    approved_scope: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    """Networks, data classes and window approved (narrowed or as asked); None until then."""
+    decisions: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    authorised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReleaseRow(Base):
+    """One release of reads for an approved request: the file written, its digest and expiry."""
+
+    __tablename__ = "releases"
+    release_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("access_requests.request_id"), index=True)
+    issued_by: Mapped[str] = mapped_column(String(128))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    networks: Mapped[list[str]] = mapped_column(JSON)
+    data_classes: Mapped[list[str]] = mapped_column(JSON)
+    window_start: Mapped[date] = mapped_column(Date)
+    window_end: Mapped[date] = mapped_column(Date)
+    read_count: Mapped[int] = mapped_column(Integer)
+    vrm_count: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)

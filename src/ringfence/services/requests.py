@@ -1,0 +1,740 @@
+"""Police requests for reads and the releases that answer them (issue 4: vehicle histories first).
+
+A request goes ``submitted`` -> ``authorised`` (by an independent officer of sufficient rank for
+the data's age) -> ``approved`` or ``narrowed`` (by a data-sharing officer) -> ``released``; any
+step may end it ``refused``. Every allow/refuse comes from `ringfence.policy.decide`, and every
+decision is stored whole on the request (``decisions``: each step with ALL its reasons) and
+audited. The policy is asked again at release, on the day of release, so a revoked instrument or
+a lapsed DPIA stops a release that was approved before.
+
+A request holds the VRMs the police supplied (the request itself names them), never read data.
+A release is a JSON file under ``<data-dir>/releases/<release_id>.json`` (owner-only), holding
+only the reads of those VRMs in the approved window, on cameras of the approved networks, with
+minimised fields: ``read_id``, ``captured_at``, ``camera_id``, the camera's ``lat``/``lon``, the
+clear ``vrm`` (it is the approved scope) and ``image_ref`` only when ``contextual_images`` was
+approved. Its SHA-256 is stored on the `ReleaseRow` and in the audit log.
+
+Governance comes from `load_governance_book()` (the packaged London book) unless a book is passed.
+Days (window, data age) are London days; the window is inclusive of its last day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ringfence.domain.sharing import GovernanceBook, Seriousness, load_governance_book
+from ringfence.domain.vrm import normalise
+from ringfence.errors import InputError, NotFoundError, RingfenceError, StateError
+from ringfence.policy import Decision, IssueRelease, Officer, PolicyContext, QueryReads, decide
+from ringfence.services.reads import vrm_history
+from ringfence.stores.state import AccessRequestRow, ReleaseRow
+from ringfence.workspace import Workspace
+
+__all__ = [
+    "CONTEXTUAL_IMAGES",
+    "KINDS",
+    "STATUSES",
+    "AccessRefusedError",
+    "Outcome",
+    "Release",
+    "authorise",
+    "list_requests",
+    "release",
+    "review",
+    "show",
+    "submit",
+]
+
+LONDON = ZoneInfo("Europe/London")
+KINDS = ("vehicle_history", "location")
+STATUSES = ("submitted", "authorised", "approved", "narrowed", "refused", "released", "withdrawn")
+REVIEW_DECISIONS = ("approve", "narrow", "refuse")
+CONTEXTUAL_IMAGES = "contextual_images"
+RELEASE_FORMAT = "ringfence-release/1"
+DEFAULT_EXPIRY_DAYS = 28
+AWAITING_AUTHORISATION = frozenset({"authoriser:missing"})
+"""Failures expected of a request not yet authorised: anything else refuses it at submission."""
+
+
+class AccessRefusedError(RingfenceError):
+    """The policy refused a step; ``decision`` has every reason (already stored and audited)."""
+
+    def __init__(self, message: str, decision: Decision) -> None:
+        super().__init__(message)
+        self.decision = decision
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Where a request stands after a step, with the decision taken (None: no policy asked)."""
+
+    request_id: str
+    status: str
+    decision: Decision | None
+
+    @property
+    def failure_codes(self) -> frozenset[str]:
+        return frozenset() if self.decision is None else self.decision.failure_codes
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A release issued: the file, its digest and what it holds (counts, never the reads)."""
+
+    release_id: str
+    request_id: str
+    path: Path
+    sha256: str
+    issued_at: datetime
+    expires_at: datetime
+    networks: list[str]
+    data_classes: list[str]
+    window_start: date
+    window_end: date
+    read_count: int
+    vrm_count: int
+    epochs_destroyed: list[int] = field(default_factory=list)
+    """Key epochs in the window already destroyed: their reads cannot be found by VRM."""
+
+
+# --- Helpers ------------------------------------------------------------------------------------
+
+
+def _aware(now: datetime) -> datetime:
+    if now.tzinfo is None:
+        raise InputError("times need a UTC offset")
+    return now.astimezone(UTC)
+
+
+def _london_day(at: datetime) -> date:
+    return at.astimezone(LONDON).date()
+
+
+def _london_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
+def _text(name: str, value: str) -> str:
+    if not value.strip():
+        raise InputError(f"{name} must not be empty")
+    return value.strip()
+
+
+def _decision_json(step: str, at: datetime, by: str, decision: Decision) -> dict[str, object]:
+    return {
+        "step": step,
+        "at": at.isoformat(),
+        "by": by,
+        "allowed": decision.allowed,
+        "reasons": [
+            {"code": r.code, "message": r.message, "ref": r.ref, "passed": r.passed}
+            for r in decision.reasons
+        ],
+    }
+
+
+def _codes(decision: Decision) -> str:
+    return ", ".join(sorted(decision.failure_codes)) or "none"
+
+
+def _load(s: Session, request_id: str) -> AccessRequestRow:
+    row = s.get(AccessRequestRow, request_id)
+    if row is None:
+        raise NotFoundError(f"no access request {request_id!r}")
+    return row
+
+
+def _expect(row: AccessRequestRow, *statuses: str) -> None:
+    if row.status not in statuses:
+        raise StateError(
+            f"request {row.request_id} is {row.status}; this step needs it {' or '.join(statuses)}"
+        )
+
+
+def _requester(row: AccessRequestRow) -> Officer:
+    return Officer(row.requester_id, row.requester_rank, row.requester_force)
+
+
+def _authoriser(row: AccessRequestRow) -> Officer | None:
+    if row.authoriser_id is None or row.authoriser_rank is None:
+        return None
+    return Officer(row.authoriser_id, row.authoriser_rank)
+
+
+def _context(
+    book: GovernanceBook, row: AccessRequestRow, authoriser: Officer | None, today: date
+) -> PolicyContext:
+    return PolicyContext(
+        book=book,
+        requester=_requester(row),
+        authoriser=authoriser,
+        seriousness=Seriousness(row.seriousness),
+        today=today,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    networks: frozenset[str]
+    data_classes: frozenset[str]
+    window_start: date
+    window_end: date
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "networks": sorted(self.networks),
+            "data_classes": sorted(self.data_classes),
+            "window_start": self.window_start.isoformat(),
+            "window_end": self.window_end.isoformat(),
+        }
+
+    @classmethod
+    def asked(cls, row: AccessRequestRow) -> _Scope:
+        return cls(
+            frozenset(row.networks), frozenset(row.data_classes), row.window_start, row.window_end
+        )
+
+    @classmethod
+    def approved(cls, row: AccessRequestRow) -> _Scope:
+        d = row.approved_scope
+        if d is None:
+            raise StateError(f"request {row.request_id} has no approved scope")
+        return cls(
+            frozenset(str(n) for n in _list(d["networks"])),
+            frozenset(str(c) for c in _list(d["data_classes"])),
+            date.fromisoformat(str(d["window_start"])),
+            date.fromisoformat(str(d["window_end"])),
+        )
+
+    def within(self, other: _Scope) -> bool:
+        return (
+            self.networks <= other.networks
+            and self.data_classes <= other.data_classes
+            and other.window_start <= self.window_start
+            and self.window_end <= other.window_end
+        )
+
+
+def _list(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise StateError(f"expected a list in a stored scope, got {value!r}")
+    return value
+
+
+def _query(row: AccessRequestRow, scope: _Scope) -> QueryReads:
+    return QueryReads(
+        networks=scope.networks,
+        data_classes=scope.data_classes,
+        purpose=row.purpose,
+        legal_basis=row.legal_basis,
+        case_ref=row.case_ref,
+        necessity=row.necessity,
+        window_start=scope.window_start,
+        window_end=scope.window_end,
+        requested_on=_london_day(row.submitted_at),
+        kind=row.kind,
+    )
+
+
+def _issue(row: AccessRequestRow, scope: _Scope, approved_by: str | None) -> IssueRelease:
+    return IssueRelease(
+        networks=scope.networks,
+        data_classes=scope.data_classes,
+        purpose=row.purpose,
+        legal_basis=row.legal_basis,
+        case_ref=row.case_ref,
+        necessity=row.necessity,
+        window_start=scope.window_start,
+        window_end=scope.window_end,
+        requested_on=_london_day(row.submitted_at),
+        approved_by=approved_by,
+    )
+
+
+def _outcome(row: AccessRequestRow, decision: Decision | None) -> Outcome:
+    return Outcome(request_id=row.request_id, status=row.status, decision=decision)
+
+
+def _vrms(row: AccessRequestRow) -> list[str]:
+    return [str(v) for v in _list(row.scope.get("vrms", []))]
+
+
+# --- Steps --------------------------------------------------------------------------------------
+
+
+def submit(
+    ws: Workspace,
+    *,
+    requester: Officer,
+    purpose: str,
+    legal_basis: str,
+    case_ref: str,
+    seriousness: Seriousness | str,
+    necessity: str,
+    vrms: Sequence[str],
+    networks: Iterable[str],
+    data_classes: Iterable[str],
+    window_start: date,
+    window_end: date,
+    now: datetime,
+    kind: str = "vehicle_history",
+    book: GovernanceBook | None = None,
+) -> Outcome:
+    """Record a request and ask the policy; refused at once if it fails for anything but the
+    authorisation still to come (``authoriser:missing``)."""
+    now = _aware(now)
+    if kind not in KINDS:
+        raise InputError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if kind != "vehicle_history":
+        raise InputError("location requests are not supported yet: only vehicle_history")
+    try:
+        level = Seriousness(seriousness)
+    except ValueError as exc:
+        known = ", ".join(s.value for s in Seriousness)
+        raise InputError(f"seriousness must be one of {known}, not {seriousness!r}") from exc
+    clear: list[str] = []
+    for vrm in vrms:
+        n = normalise(vrm)
+        if not n:
+            raise InputError(f"{vrm!r} has no characters of a VRM")
+        if n not in clear:
+            clear.append(n)
+    if not clear:
+        raise InputError("a vehicle history request needs at least one VRM")
+    _text("requester officer id", requester.officer_id)
+    book = book or load_governance_book()
+    request_id = f"REQ-{_london_day(now):%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
+    row = AccessRequestRow(
+        request_id=request_id,
+        kind=kind,
+        status="submitted",
+        requester_id=requester.officer_id,
+        requester_force=requester.force,
+        requester_rank=requester.rank,
+        purpose=purpose,
+        legal_basis=legal_basis,
+        case_ref=case_ref,
+        seriousness=level.value,
+        necessity=necessity,
+        scope={"vrms": clear},
+        networks=sorted(set(networks)),
+        data_classes=sorted(set(data_classes)),
+        window_start=window_start,
+        window_end=window_end,
+        approved_scope=None,
+        decisions=[],
+        submitted_at=now,
+        updated_at=now,
+    )
+    decision = decide(_query(row, _Scope.asked(row)), _context(book, row, None, _london_day(now)))
+    refused = bool(decision.failure_codes - AWAITING_AUTHORISATION)
+    row.decisions = [_decision_json("submitted", now, requester.officer_id, decision)]
+    if refused:
+        row.status = "refused"
+    with ws.state.session() as s:
+        s.add(row)
+    ws.record(
+        "request-submitted",
+        subject=request_id,
+        why=f"{kind} request by {requester.officer_id} ({requester.force}) for case {case_ref}",
+        counts={"vehicles": len(clear), "networks": len(row.networks)},
+    )
+    if refused:
+        ws.record(
+            "request-decided",
+            subject=request_id,
+            why=f"refused at submission by policy: {_codes(decision)}",
+        )
+    return _outcome(row, decision)
+
+
+def authorise(
+    ws: Workspace,
+    request_id: str,
+    authoriser: Officer,
+    now: datetime,
+    *,
+    book: GovernanceBook | None = None,
+) -> Outcome:
+    """An officer authorises a submitted request: the policy checks independence and rank against
+    the data's age (on ``now``'s London day); a failure refuses the request."""
+    now = _aware(now)
+    book = book or load_governance_book()
+    with ws.state.session() as s:
+        row = _load(s, request_id)
+        _expect(row, "submitted")
+        decision = decide(
+            _query(row, _Scope.asked(row)), _context(book, row, authoriser, _london_day(now))
+        )
+        row.authoriser_id = authoriser.officer_id
+        row.authoriser_rank = authoriser.rank
+        row.authorised_at = now
+        row.status = "authorised" if decision.allowed else "refused"
+        row.decisions = [
+            *row.decisions,
+            _decision_json("authorise", now, authoriser.officer_id, decision),
+        ]
+        row.updated_at = now
+        outcome = _outcome(row, decision)
+    verdict = "authorised" if decision.allowed else f"refused at authorisation: {_codes(decision)}"
+    ws.record("request-decided", subject=request_id, why=f"{verdict} (by {authoriser.officer_id})")
+    return outcome
+
+
+def review(
+    ws: Workspace,
+    request_id: str,
+    decision: str,
+    *,
+    by: str,
+    reason: str,
+    now: datetime,
+    networks: Iterable[str] | None = None,
+    window_start: date | None = None,
+    window_end: date | None = None,
+    data_classes: Iterable[str] | None = None,
+    book: GovernanceBook | None = None,
+) -> Outcome:
+    """A data-sharing officer's review of an authorised request: approve it as asked, narrow it
+    (networks, window and data classes may only shrink) or refuse it, with a reason.
+
+    Approving or narrowing asks the policy about the release of that scope (so the reviewer must
+    be independent of the requester and authoriser); a refusal by the policy refuses the request.
+    """
+    now = _aware(now)
+    if decision not in REVIEW_DECISIONS:
+        raise InputError(f"decision must be one of {', '.join(REVIEW_DECISIONS)}")
+    _text("by", by)
+    _text("reason", reason)
+    narrowing = any(v is not None for v in (networks, window_start, window_end, data_classes))
+    if narrowing and decision != "narrow":
+        raise InputError("networks, window and data classes are given only to narrow")
+    if decision == "narrow" and not narrowing:
+        raise InputError("narrowing needs networks, a window or data classes")
+    book = book or load_governance_book()
+    policy: Decision | None = None
+    with ws.state.session() as s:
+        row = _load(s, request_id)
+        _expect(row, "authorised")
+        asked = _Scope.asked(row)
+        if decision == "refuse":
+            row.status = "refused"
+            entry: dict[str, object] = {
+                "step": "review",
+                "at": now.isoformat(),
+                "by": by,
+                "allowed": False,
+                "reasons": [
+                    {"code": "review:refused", "message": reason, "ref": by, "passed": False}
+                ],
+            }
+        else:
+            scope = asked
+            if decision == "narrow":
+                scope = _Scope(
+                    frozenset(networks) if networks is not None else asked.networks,
+                    frozenset(data_classes) if data_classes is not None else asked.data_classes,
+                    window_start or asked.window_start,
+                    window_end or asked.window_end,
+                )
+                if scope.window_start > scope.window_end:
+                    raise InputError("the narrowed window starts after it ends")
+                if not scope.within(asked):
+                    raise InputError(
+                        "narrowing may only shrink the scope: networks and data classes must be "
+                        f"among those asked, the window within {asked.window_start} to "
+                        f"{asked.window_end}"
+                    )
+                if scope == asked:
+                    raise InputError("the narrowed scope is the scope asked: approve it instead")
+            policy = decide(
+                _issue(row, scope, by), _context(book, row, _authoriser(row), _london_day(now))
+            )
+            if policy.allowed:
+                row.status = "approved" if decision == "approve" else "narrowed"
+                row.approved_scope = scope.to_json()
+            else:
+                row.status = "refused"
+            entry = _decision_json("review", now, by, policy)
+            entry["review"] = decision
+            entry["reason"] = reason
+        row.reviewer_id = by
+        row.reviewed_at = now
+        row.decisions = [*row.decisions, entry]
+        row.updated_at = now
+        outcome = _outcome(row, policy)
+    why = f"{row.status} on review by {by}: {reason}"
+    if policy is not None and not policy.allowed:
+        why = f"refused on review ({decision}) by policy: {_codes(policy)}"
+    ws.record("request-decided", subject=request_id, why=why)
+    return outcome
+
+
+def release(
+    ws: Workspace,
+    request_id: str,
+    *,
+    by: str,
+    now: datetime,
+    book: GovernanceBook | None = None,
+    expiry_days: int = DEFAULT_EXPIRY_DAYS,
+) -> Release:
+    """Issue the release of an approved (or narrowed) request, after asking the policy again.
+
+    Raises `AccessRefusedError` (the request is then refused, the decision stored and audited)
+    when the policy refuses on ``now``'s London day, e.g. because an instrument was revoked.
+    """
+    now = _aware(now)
+    _text("by", by)
+    if expiry_days < 1:
+        raise InputError("a release must expire at least one day after it is issued")
+    book = book or load_governance_book()
+    today = _london_day(now)
+    with ws.writer():
+        with ws.state.session() as s:
+            row = _load(s, request_id)
+            _expect(row, "approved", "narrowed")
+            scope = _Scope.approved(row)
+            decision = decide(
+                _issue(row, scope, row.reviewer_id), _context(book, row, _authoriser(row), today)
+            )
+            if not decision.allowed:
+                row.status = "refused"
+                row.decisions = [*row.decisions, _decision_json("release", now, by, decision)]
+                row.updated_at = now
+            vrms, force, case_ref = _vrms(row), row.requester_force, row.case_ref
+            header = {
+                "request_id": row.request_id,
+                "kind": row.kind,
+                "case_ref": row.case_ref,
+                "purpose": row.purpose,
+                "legal_basis": row.legal_basis,
+                "recipient": {"force": force, "officer_id": row.requester_id},
+                "authorised_by": row.authoriser_id,
+                "approved_by": row.reviewer_id,
+            }
+        if not decision.allowed:
+            ws.record(
+                "request-decided",
+                subject=request_id,
+                why=f"release refused by policy on {today}: {_codes(decision)}",
+            )
+            raise AccessRefusedError(
+                f"release of {request_id} refused: {_codes(decision)}", decision
+            )
+        reads, destroyed = _released_reads(ws, vrms, scope)
+        release_id = f"REL-{today:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
+        expires_at = now + timedelta(days=expiry_days)
+        payload = {
+            "format": RELEASE_FORMAT,
+            "release_id": release_id,
+            **header,
+            "issued_by": by,
+            "issued_at": now.isoformat(),
+            "expires_at": expires_at.isoformat(),
+            **scope.to_json(),
+            "vrms": vrms,
+            "epochs_destroyed": destroyed,
+            "reads": reads,
+        }
+        path, digest = _write_release(ws.data_dir / "releases", release_id, payload)
+        vrm_count = len({r["vrm"] for r in reads})
+        with ws.state.session() as s:
+            row = _load(s, request_id)
+            s.add(
+                ReleaseRow(
+                    release_id=release_id,
+                    request_id=request_id,
+                    issued_by=by,
+                    issued_at=now,
+                    expires_at=expires_at,
+                    networks=sorted(scope.networks),
+                    data_classes=sorted(scope.data_classes),
+                    window_start=scope.window_start,
+                    window_end=scope.window_end,
+                    read_count=len(reads),
+                    vrm_count=vrm_count,
+                    sha256=digest,
+                    path=str(path),
+                )
+            )
+            row.status = "released"
+            row.decisions = [*row.decisions, _decision_json("release", now, by, decision)]
+            row.updated_at = now
+    ws.record(
+        "release-issued",
+        subject=request_id,
+        why=f"release {release_id} to {force} for case {case_ref} by {by}, expires "
+        f"{expires_at.date()}",
+        counts={"reads": len(reads), "vehicles": vrm_count, "networks": len(scope.networks)},
+        digest=digest,
+    )
+    return Release(
+        release_id=release_id,
+        request_id=request_id,
+        path=path,
+        sha256=digest,
+        issued_at=now,
+        expires_at=expires_at,
+        networks=sorted(scope.networks),
+        data_classes=sorted(scope.data_classes),
+        window_start=scope.window_start,
+        window_end=scope.window_end,
+        read_count=len(reads),
+        vrm_count=vrm_count,
+        epochs_destroyed=destroyed,
+    )
+
+
+def _released_reads(
+    ws: Workspace, vrms: Sequence[str], scope: _Scope
+) -> tuple[list[dict[str, object]], list[int]]:
+    """The minimised reads of ``vrms`` in the scope's window, on its networks only."""
+    start_at = _london_midnight(scope.window_start)
+    end_at = _london_midnight(scope.window_end + timedelta(days=1))
+    images = CONTEXTUAL_IMAGES in scope.data_classes
+    parts: list[pa.Table] = []
+    destroyed: set[int] = set()
+    for vrm in vrms:
+        found = vrm_history(ws, vrm, start_at, end_at)
+        destroyed.update(found.epochs_destroyed)
+        table = found.reads.select(["read_id", "captured_at", "camera_id", "image_ref"])
+        parts.append(table.append_column("vrm", pa.array([vrm] * table.num_rows, pa.string())))
+    history = pa.concat_tables(parts) if parts else None
+    if history is None or history.num_rows == 0:
+        return [], sorted(destroyed)
+    con = ws.engine()
+    try:
+        con.register("history", history)
+        con.register("cams", ws.cameras_table())
+        image = ", h.image_ref" if images else ""
+        rows = con.execute(
+            "SELECT h.vrm, h.read_id, h.captured_at, h.camera_id, c.lat, c.lon"
+            f"{image} FROM history h JOIN cams c USING (camera_id) "
+            "WHERE c.network IN (SELECT unnest(?)) AND h.captured_at >= ? AND h.captured_at < ? "
+            "ORDER BY h.captured_at, h.read_id",
+            [sorted(scope.networks), start_at, end_at],
+        ).fetchall()
+    finally:
+        con.close()
+    reads: list[dict[str, object]] = []
+    for r in rows:
+        read: dict[str, object] = {
+            "vrm": r[0],
+            "read_id": r[1],
+            "captured_at": r[2].astimezone(UTC).isoformat(),
+            "camera_id": r[3],
+            "lat": r[4],
+            "lon": r[5],
+        }
+        if images:
+            read["image_ref"] = r[6]
+        reads.append(read)
+    return reads, sorted(destroyed)
+
+
+def _write_release(directory: Path, release_id: str, payload: dict[str, Any]) -> tuple[Path, str]:
+    """Write the release file owner-only, atomically; return its path and SHA-256."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data = (json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    path = directory / f"{release_id}.json"
+    tmp = directory / f".{release_id}.json.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    os.chmod(path, 0o600)
+    return path, hashlib.sha256(data).hexdigest()
+
+
+# --- Reading ------------------------------------------------------------------------------------
+
+
+def _summary(row: AccessRequestRow) -> dict[str, object]:
+    return {
+        "request_id": row.request_id,
+        "kind": row.kind,
+        "status": row.status,
+        "requester": row.requester_id,
+        "force": row.requester_force,
+        "case_ref": row.case_ref,
+        "purpose": row.purpose,
+        "networks": row.networks,
+        "window_start": row.window_start.isoformat(),
+        "window_end": row.window_end.isoformat(),
+        "submitted_at": row.submitted_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }
+
+
+def list_requests(
+    ws: Workspace, *, status: str | None = None, limit: int = 100
+) -> list[dict[str, object]]:
+    """Requests, newest first (no VRMs: `show` one for its scope)."""
+    if status is not None and status not in STATUSES:
+        raise InputError(f"status must be one of {', '.join(STATUSES)}")
+    with ws.state.session() as s:
+        query = select(AccessRequestRow).order_by(
+            AccessRequestRow.submitted_at.desc(), AccessRequestRow.request_id
+        )
+        if status:
+            query = query.where(AccessRequestRow.status == status)
+        return [_summary(r) for r in s.scalars(query.limit(limit))]
+
+
+def show(ws: Workspace, request_id: str) -> dict[str, object]:
+    """A request whole: scope, approved scope, every decision with its reasons, its releases."""
+    with ws.state.session() as s:
+        row = _load(s, request_id)
+        releases = s.scalars(
+            select(ReleaseRow)
+            .where(ReleaseRow.request_id == request_id)
+            .order_by(ReleaseRow.issued_at)
+        ).all()
+        return {
+            **_summary(row),
+            "requester_rank": row.requester_rank,
+            "authoriser": row.authoriser_id,
+            "authoriser_rank": row.authoriser_rank,
+            "reviewer": row.reviewer_id,
+            "legal_basis": row.legal_basis,
+            "seriousness": row.seriousness,
+            "necessity": row.necessity,
+            "scope": row.scope,
+            "data_classes": row.data_classes,
+            "approved_scope": row.approved_scope,
+            "decisions": row.decisions,
+            "releases": [
+                {
+                    "release_id": r.release_id,
+                    "issued_by": r.issued_by,
+                    "issued_at": r.issued_at.isoformat(),
+                    "expires_at": r.expires_at.isoformat(),
+                    "networks": r.networks,
+                    "data_classes": r.data_classes,
+                    "window_start": r.window_start.isoformat(),
+                    "window_end": r.window_end.isoformat(),
+                    "read_count": r.read_count,
+                    "vrm_count": r.vrm_count,
+                    "sha256": r.sha256,
+                    "path": r.path,
+                }
+                for r in releases
+            ],
+        }
