@@ -34,6 +34,11 @@ def _columns(con: duckdb.DuckDBPyConnection, view: str, path: Path, need: tuple[
         raise SchemaError(f"{path}: missing columns {', '.join(missing)}")
 
 
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
 def _refuse_bad(con: duckdb.DuckDBPyConnection, table: str, path: Path, check: str) -> None:
     bad = con.execute(f"SELECT * FROM {table} WHERE NOT ({check}) LIMIT 5").fetchall()
     if bad:
@@ -69,8 +74,7 @@ def load_payments(con: duckdb.DuckDBPyConnection, path: Path | None) -> int:
         "vehicle_key <> '' AND charge_day IS NOT NULL AND amount_pence >= 0 "
         "AND paid_at IS NOT NULL",
     )
-    row = con.execute("SELECT count(*) FROM payments").fetchone()
-    return int(row[0]) if row else 0
+    return _count(con, "payments")
 
 
 def load_registrations(con: duckdb.DuckDBPyConnection, path: Path | None) -> int:
@@ -104,8 +108,7 @@ def load_registrations(con: duckdb.DuckDBPyConnection, path: Path | None) -> int
         "vehicle_key <> '' AND valid_from IS NOT NULL "
         "AND (valid_to IS NULL OR valid_to >= valid_from)",
     )
-    row = con.execute("SELECT count(*) FROM registrations").fetchone()
-    return int(row[0]) if row else 0
+    return _count(con, "registrations")
 
 
 EVIDENCE_KINDS = ("certificate_of_conformity", "v5c", "manufacturer_letter")
@@ -142,8 +145,7 @@ def load_evidence(con: duckdb.DuckDBPyConnection, path: Path | None) -> int:
         f"vehicle_key <> '' AND kind IN {EVIDENCE_KINDS} AND euro_standard BETWEEN 1 AND 7 "
         "AND recorded_by IS NOT NULL AND recorded_at IS NOT NULL",
     )
-    row = con.execute("SELECT count(*) FROM evidence").fetchone()
-    return int(row[0]) if row else 0
+    return _count(con, "evidence")
 
 
 def load_autopay(
@@ -205,5 +207,4 @@ def load_autopay(
     ).fetchall()
     if twice:
         raise InputError(f"{path}: vehicles on more than one Auto Pay account: {twice}")
-    row = con.execute("SELECT count(*) FROM autopay").fetchone()
-    return int(row[0]) if row else 0
+    return _count(con, "autopay")

@@ -110,6 +110,25 @@ class Release:
     """Key epochs in the window already destroyed: their reads cannot be found by VRM."""
 
 
+def _release_of(row: ReleaseRow, *, epochs_destroyed: list[int]) -> Release:
+    """The summary of a stored release (the row is the record; this is what callers see)."""
+    return Release(
+        release_id=row.release_id,
+        request_id=row.request_id,
+        path=Path(row.path),
+        sha256=row.sha256,
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        networks=list(row.networks),
+        data_classes=list(row.data_classes),
+        window_start=row.window_start,
+        window_end=row.window_end,
+        read_count=row.read_count,
+        vrm_count=row.vrm_count,
+        epochs_destroyed=epochs_destroyed,
+    )
+
+
 # --- Helpers ------------------------------------------------------------------------------------
 
 
@@ -554,23 +573,22 @@ def release(
         vrm_count = len({r["vrm"] for r in reads})
         with ws.state.session() as s:
             row = _load(s, request_id)
-            s.add(
-                ReleaseRow(
-                    release_id=release_id,
-                    request_id=request_id,
-                    issued_by=by,
-                    issued_at=now,
-                    expires_at=expires_at,
-                    networks=sorted(scope.networks),
-                    data_classes=sorted(scope.data_classes),
-                    window_start=scope.window_start,
-                    window_end=scope.window_end,
-                    read_count=len(reads),
-                    vrm_count=vrm_count,
-                    sha256=digest,
-                    path=str(path),
-                )
+            released = ReleaseRow(
+                release_id=release_id,
+                request_id=request_id,
+                issued_by=by,
+                issued_at=now,
+                expires_at=expires_at,
+                networks=sorted(scope.networks),
+                data_classes=sorted(scope.data_classes),
+                window_start=scope.window_start,
+                window_end=scope.window_end,
+                read_count=len(reads),
+                vrm_count=vrm_count,
+                sha256=digest,
+                path=str(path),
             )
+            s.add(released)
             row.status = "released"
             row.decisions = [*row.decisions, _decision_json("release", now, by, decision)]
             row.updated_at = now
@@ -582,21 +600,7 @@ def release(
         counts={"reads": len(reads), "vehicles": vrm_count, "networks": len(scope.networks)},
         digest=digest,
     )
-    return Release(
-        release_id=release_id,
-        request_id=request_id,
-        path=path,
-        sha256=digest,
-        issued_at=now,
-        expires_at=expires_at,
-        networks=sorted(scope.networks),
-        data_classes=sorted(scope.data_classes),
-        window_start=scope.window_start,
-        window_end=scope.window_end,
-        read_count=len(reads),
-        vrm_count=vrm_count,
-        epochs_destroyed=destroyed,
-    )
+    return _release_of(released, epochs_destroyed=destroyed)
 
 
 def _released_reads(
