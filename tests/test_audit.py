@@ -273,6 +273,9 @@ def test_signing_key_file_is_owner_only(tmp_path: Path) -> None:
         ({"digest": "ABC"}, "digest"),
         ({"why": ""}, "why"),
         ({"counts": {"reads": 1.5}}, "ints"),
+        ({"attrs": {"vrm": "x"}}, "naming a VRM"),
+        ({"attrs": {"plate": "AB12CDE"}}, "looks like a clear VRM"),
+        ({"attrs": {"kind": 3}}, "strings to strings"),
     ],
 )
 def test_refused_entries(tmp_path: Path, kwargs: dict[str, object], message: str) -> None:
@@ -323,3 +326,23 @@ def test_empty_and_missing_logs(tmp_path: Path, key: Ed25519PrivateKey) -> None:
     assert verify(tmp_path / "nothing").ok
     with pytest.raises(AuditError, match="empty"):
         AuditLog(tmp_path / "a").checkpoint(key, T0)
+
+
+def test_attrs_are_stored_chained_and_verified(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    entry = log.append(
+        "request-decided",
+        actor="dso-1",
+        at=T0,
+        subject="AR-1",
+        why="approved",
+        attrs={"kind": "vehicle_history", "outcome": "approved"},
+    )
+    assert entry.attrs == {"kind": "vehicle_history", "outcome": "approved"}
+    assert [e.attrs for e in log.entries()] == [entry.attrs]
+    assert verify(tmp_path).ok
+    raw = log.log_path.read_bytes()
+    log.log_path.write_bytes(raw.replace(b'"approved"}', b'"refused"}', 1))
+    report = verify(tmp_path)
+    assert not report.ok
+    assert report.problems[0].line == 1

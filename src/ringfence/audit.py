@@ -5,9 +5,10 @@ Files, under one directory (normally `<data-dir>/audit/`):
 - `log.jsonl`: one entry per line, canonical JSON (keys sorted, no spaces, UTF-8, `\\n` ends
   every line, the last included). Fields: `seq` (1..n), `at` (UTC, `2026-11-28T12:00:00.000000Z`),
   `actor`, `event` (kebab-case, e.g. `release-issued`), `subject` (what it is about: a request
-  id, a batch id...), `why`, `counts` (string to int), `digest` (SHA-256 hex of anything released,
-  or null), `prev` (the previous entry's `hash`; 64 zeros for the first) and `hash` (SHA-256 hex
-  of the canonical entry without `hash`).
+  id, a batch id...), `why`, `counts` (string to int), `attrs` (string to string: the facts a
+  report groups by, such as a request's kind, purpose, force or outcome), `digest` (SHA-256
+  hex of anything released, or null), `prev` (the previous entry's `hash`; 64 zeros for the
+  first) and `hash` (SHA-256 hex of the canonical entry without `hash`).
 - `checkpoints.jsonl`: one signed checkpoint per line (see `Checkpoint`): Ed25519 over
   (seq, hash, at) of the log's last entry at the time. `Checkpoint.to_json()` is the small
   document handed to someone outside (an auditor, a commissioner) to hold.
@@ -77,7 +78,7 @@ CHECKPOINT_FORMAT = "ringfence-audit-checkpoint/1"
 REPAIR_EVENT = "audit-repaired"
 _CHECKPOINT_CONTEXT = b"ringfence/audit-checkpoint/v1\n"
 _FIELDS = frozenset(
-    ("seq", "at", "actor", "event", "subject", "why", "counts", "digest", "prev", "hash")
+    ("seq", "at", "actor", "event", "subject", "why", "counts", "attrs", "digest", "prev", "hash")
 )
 _KEBAB = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -127,6 +128,7 @@ class Entry:
     subject: str
     why: str
     counts: dict[str, int]
+    attrs: dict[str, str]
     digest: str | None
     prev: str
     hash: str
@@ -141,6 +143,7 @@ class Entry:
             subject=d["subject"],
             why=d["why"],
             counts=dict(d["counts"]),
+            attrs=dict(d["attrs"]),
             digest=d["digest"],
             prev=d["prev"],
             hash=d["hash"],
@@ -155,6 +158,7 @@ class Entry:
             "subject": self.subject,
             "why": self.why,
             "counts": dict(self.counts),
+            "attrs": dict(self.attrs),
             "digest": self.digest,
             "prev": self.prev,
             "hash": self.hash,
@@ -194,6 +198,7 @@ def _body(
     subject: str,
     why: str,
     counts: Mapping[str, int] | None,
+    attrs: Mapping[str, str] | None,
     digest: str | None,
 ) -> dict[str, Any]:
     if not _KEBAB.fullmatch(event):
@@ -210,6 +215,13 @@ def _body(
     for key, value in counts.items():
         if not isinstance(key, str) or type(value) is not int:
             raise AuditError(f"counts must map strings to ints, not {key!r}: {value!r}")
+    facts: dict[str, object] = dict(attrs or {})
+    refuse_vrm(facts, where="attrs")
+    for key, fact in facts.items():
+        if not isinstance(key, str) or not isinstance(fact, str):
+            raise AuditError(f"attrs must map strings to strings, not {key!r}: {fact!r}")
+        if _looks_like_vrm(fact):
+            raise AuditError(f"audit attr {key}={fact!r} looks like a clear VRM")
     if digest is not None and not _HEX64.fullmatch(digest):
         raise AuditError("digest must be a lowercase hex SHA-256 (64 characters)")
     return {
@@ -220,6 +232,7 @@ def _body(
         "subject": subject,
         "why": why,
         "counts": counts,
+        "attrs": facts,
         "digest": digest,
         "prev": prev,
     }
@@ -427,6 +440,7 @@ class AuditLog:
         subject: str,
         why: str,
         counts: Mapping[str, int] | None = None,
+        attrs: Mapping[str, str] | None = None,
         digest: str | None = None,
     ) -> Entry:
         """Append one entry (fsynced before returning) and return it as stored."""
@@ -441,6 +455,7 @@ class AuditLog:
                 subject=subject,
                 why=why,
                 counts=counts,
+                attrs=attrs,
                 digest=digest,
             )
             line, digest_ = _line_for(body)
@@ -506,6 +521,7 @@ class AuditLog:
                 subject=f"{LOG_FILE}:{line_no}",
                 why=why,
                 counts={"bytes_removed": len(torn), "line": line_no},
+                attrs=None,
                 digest=removed_digest,
             )
             line, digest_ = _line_for(body)
@@ -615,6 +631,8 @@ def _check_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None, str]:
         and all(isinstance(d[k], str) for k in ("at", "actor", "event", "subject", "why"))
         and isinstance(d["counts"], dict)
         and all(type(v) is int for v in d["counts"].values())
+        and isinstance(d["attrs"], dict)
+        and all(isinstance(v, str) for v in d["attrs"].values())
         and (d["digest"] is None or isinstance(d["digest"], str))
         and isinstance(d["prev"], str)
         and isinstance(d["hash"], str)

@@ -106,6 +106,7 @@ class Workspace:
         subject: str,
         why: str,
         counts: Mapping[str, int] | None = None,
+        attrs: Mapping[str, str] | None = None,
         digest: str | None = None,
     ) -> None:
         """Append to the audit log: every step that touches personal data says so here."""
@@ -116,6 +117,7 @@ class Workspace:
             subject=subject,
             why=why,
             counts=counts,
+            attrs=attrs,
             digest=digest,
         )
 
