@@ -57,6 +57,7 @@ def _record(ws: Workspace, receipt: Receipt) -> Receipt:
         subject=f"receipt:{receipt.receipt_id}",
         why=f"retention rule {receipt.rule} ({receipt.purpose})",
         counts={"deleted": receipt.deleted, "held_back": receipt.held_back},
+        attrs={"rule": receipt.rule, "purpose": receipt.purpose, "target": receipt.target},
         digest=receipt.deleted_ids_sha256,
     )
     ws.settings.receipts_dir.mkdir(parents=True, exist_ok=True)
