@@ -24,6 +24,7 @@ from ringfence.policy import (
     BulkFeed,
     Decision,
     IssueRelease,
+    MatchHotlistRead,
     Officer,
     PolicyContext,
     QueryReads,
@@ -110,6 +111,16 @@ def hotlist(days: int | None = 28, **changes: object) -> AddHotlistEntry:
         purpose=SERIOUS,
         legal_basis="DPA2018_Part3",
         expires_on=None if days is None else TODAY + timedelta(days=days),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def match(network: str = "ulez_inner_2021", **changes: object) -> MatchHotlistRead:
+    base = MatchHotlistRead(
+        network=network,
+        purpose=SERIOUS,
+        legal_basis="DPA2018_Part3",
+        expires_on=TODAY + timedelta(days=3),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
@@ -328,6 +339,25 @@ TABLE: dict[str, Row] = {
     "bulk feed of the London-wide cameras, DPIA and direction recorded: refused": Row(
         BulkFeed(networks=WIDE, purpose=SERIOUS), fails("instrument:use"), book=WITH_BOTH
     ),
+    "hotlist match on a covered network, entry live: allowed": Row(
+        match(), passing=fails("instrument:covers", "hotlist:live")
+    ),
+    "hotlist match on its last day: allowed": Row(match(expires_on=TODAY)),
+    "hotlist match the day after expiry: refused": Row(
+        match(expires_on=TODAY - timedelta(days=1)), fails("hotlist:expired")
+    ),
+    "hotlist match on the London-wide network, nothing recorded: refused": Row(
+        match("ulez_london_2023"), CONDITIONS
+    ),
+    "hotlist match after the instrument is revoked: refused": Row(
+        match(), fails("instrument:revoked"), book=INNER_REVOKED
+    ),
+    "hotlist match for another force: refused": Row(
+        match(), fails("network:not_covered"), requester=KENT
+    ),
+    "hotlist match with no legal basis: refused": Row(
+        match(legal_basis=""), fails("legal_basis:missing")
+    ),
     "bulk feed of the London-wide cameras, nothing recorded: refused on every count": Row(
         BulkFeed(networks=WIDE, purpose=SERIOUS), CONDITIONS | {"instrument:use"}
     ),
@@ -380,6 +410,7 @@ def test_actions_accept_any_iterable_and_store_frozensets() -> None:
         "query-reads",
         "issue-release",
         "add-hotlist-entry",
+        "match-hotlist-read",
         "bulk-feed",
     }
 
@@ -429,6 +460,13 @@ actions: st.SearchStrategy[Action] = st.one_of(
         purpose=st.sampled_from(PURPOSES),
         legal_basis=st.sampled_from(["", "DPA2018_Part3"]),
         expires_on=st.none() | days,
+    ),
+    st.builds(
+        MatchHotlistRead,
+        network=st.sampled_from(NETWORKS),
+        purpose=st.sampled_from(PURPOSES),
+        legal_basis=st.sampled_from(["", "DPA2018_Part3"]),
+        expires_on=days,
     ),
     st.builds(BulkFeed, networks=networks, purpose=st.sampled_from(PURPOSES)),
 )

@@ -15,6 +15,8 @@ CRASH_POINTS = (
     "ingest-mid-publish",
     "ingest-before-commit",
     "rewrite-published",
+    "release-committed",
+    "release-pending-written",
 )
 
 

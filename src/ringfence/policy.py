@@ -8,7 +8,8 @@ failing rule, not just the first. ``allowed`` is true exactly when no reason fai
 
 Actions (`ACTIONS`)
     `QueryReads` (a vehicle history or location query), `IssueRelease` (the same scope, approved
-    by a data-sharing officer), `AddHotlistEntry`, `BulkFeed`.
+    by a data-sharing officer), `AddHotlistEntry`, `MatchHotlistRead` (alert on one read of a
+    hotlisted VRM), `BulkFeed`.
 
 Rules and their failure codes (``ref`` names the instrument, DPIA, direction, network or rule)
     Coverage, per network asked (recipient = the requester's force):
@@ -27,6 +28,8 @@ Rules and their failure codes (``ref`` names the instrument, DPIA, direction, ne
       ``age:too_old`` (older than every band: never), ``age:seriousness``, ``age:rank_too_low``.
     Release: ``release:not_approved``, ``release:approver_not_independent``.
     Hotlist: ``hotlist:expiry_missing``, ``hotlist:expired``, ``hotlist:expiry_too_long``.
+    Hotlist match (`MatchHotlistRead`, one network): coverage with use ``hotlist``, purpose,
+      legal basis, and ``hotlist:expired`` once today is past the entry's last day.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ __all__ = [
     "BulkFeed",
     "Decision",
     "IssueRelease",
+    "MatchHotlistRead",
     "Officer",
     "PolicyContext",
     "QueryReads",
@@ -173,6 +177,19 @@ class AddHotlistEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class MatchHotlistRead:
+    """Alert on a read of a hotlisted VRM taken on ``network`` (asked per network and day, so a
+    revocation or an expiry stops matching at once)."""
+
+    name: ClassVar[str] = "match-hotlist-read"
+    use: ClassVar[str] = "hotlist"
+    network: str
+    purpose: str
+    legal_basis: str
+    expires_on: date
+
+
+@dataclass(frozen=True, slots=True)
 class BulkFeed:
     """A continuous feed of every read on some networks: refused unless an instrument names it."""
 
@@ -185,11 +202,12 @@ class BulkFeed:
         object.__setattr__(self, "networks", _frozen(self.networks))
 
 
-Action = QueryReads | IssueRelease | AddHotlistEntry | BulkFeed
-ACTIONS: tuple[type[QueryReads | IssueRelease | AddHotlistEntry | BulkFeed], ...] = (
+Action = QueryReads | IssueRelease | AddHotlistEntry | MatchHotlistRead | BulkFeed
+ACTIONS: tuple[type[Action], ...] = (
     QueryReads,
     IssueRelease,
     AddHotlistEntry,
+    MatchHotlistRead,
     BulkFeed,
 )
 
@@ -222,6 +240,13 @@ def _reasons(action: Action, ctx: PolicyContext) -> Iterator[Reason]:
             yield from _purpose(action.purpose, ctx)
             yield from _legal_basis(action.legal_basis, ctx)
             yield from _hotlist(action, ctx)
+        case MatchHotlistRead():
+            yield from _coverage(
+                frozenset({action.network}), frozenset({VRM_TEXT}), action.purpose, action, ctx
+            )
+            yield from _purpose(action.purpose, ctx)
+            yield from _legal_basis(action.legal_basis, ctx)
+            yield from _hotlist_live(action, ctx)
         case BulkFeed():
             yield from _coverage(
                 action.networks, frozenset({VRM_TEXT}), action.purpose, action, ctx
@@ -480,3 +505,12 @@ def _hotlist(action: AddHotlistEntry, ctx: PolicyContext) -> Iterator[Reason]:
         )
     else:
         yield _ok("hotlist:expiry_valid", f"expires {action.expires_on}", ref)
+
+
+def _hotlist_live(action: MatchHotlistRead, ctx: PolicyContext) -> Iterator[Reason]:
+    # The entry's last day is ``expires_on``: it matches nothing after it.
+    ref = "hotlist.expires_on"
+    if ctx.today > action.expires_on:
+        yield _no("hotlist:expired", f"the entry expired after {action.expires_on}", ref)
+    else:
+        yield _ok("hotlist:live", f"the entry runs to {action.expires_on}", ref)

@@ -453,3 +453,129 @@ def test_cli_submit_authorise_review_release_show_list(ws: Workspace, tmp_path: 
     assert [r["request_id"] for r in json.loads(listed.stdout)] == [request_id]
     refused = run.invoke(app, ["release", request_id, "--by", "x", *common])
     assert refused.exit_code == 2
+
+
+# --- Location queries, withdrawal, expiry, crash safety, disclosure log ---------------------------
+
+
+def _location(
+    ws: Workspace,
+    *,
+    cameras: tuple[str, ...] = (),
+    boroughs: tuple[str, ...] = (),
+    networks: list[str] = COVERED,
+) -> str:
+    out = requests.submit(
+        ws,
+        requester=REQUESTER,
+        purpose=PURPOSE,
+        legal_basis="DPA2018_Part3",
+        case_ref="OP-LOC-1",
+        seriousness="serious",
+        necessity="Vehicles passing the scene in the ten minutes after the robbery.",
+        cameras=list(cameras),
+        boroughs=list(boroughs),
+        networks=networks,
+        data_classes=("vrm_text",),
+        window_start=date(2026, 11, 22),
+        window_end=date(2026, 11, 22),
+        now=NOW,
+        kind="location",
+    )
+    assert out.status == "submitted", out.failure_codes
+    requests.authorise(ws, out.request_id, INSPECTOR, NOW)
+    assert requests.review(ws, out.request_id, "approve", by=DSO, reason="ok", now=NOW).status == (
+        "approved"
+    )
+    return out.request_id
+
+
+def test_location_query_releases_every_vehicle_at_the_place_and_only_there(
+    store: Workspace,
+) -> None:
+    # C1 by camera id, C2 through its borough; C3 (London-wide network) is not asked for.
+    request_id = _location(store, cameras=("C1",), boroughs=("E09000007",))
+    rel = requests.release(store, request_id, by="operator:test", now=NOW)
+    payload = _release_file(rel)
+    reads = payload["reads"]
+    assert isinstance(reads, list)
+    assert {r["camera_id"] for r in reads} == {"C1", "C2"}
+    assert {r["vrm"] for r in reads} == {SUSPECT, OTHER}
+    # 2 vehicles x 2 cameras x 2 reads on the one day asked
+    assert rel.read_count == 8 and rel.vrm_count == 2
+    _check_within_scope(payload, rel, {SUSPECT, OTHER})
+    recovered = [e for e in store.audit.entries() if e.event == "vault-recovered"]
+    assert recovered and recovered[-1].subject == request_id
+    submitted = next(e for e in store.audit.entries() if e.event == "request-submitted")
+    assert submitted.attrs["kind"] == "location" and submitted.attrs["borough"] == "E09000007"
+
+
+def test_location_query_needs_a_place_and_names_no_vrms(store: Workspace) -> None:
+    with pytest.raises(InputError, match="cameras or boroughs"):
+        _location(store)
+    with pytest.raises(InputError, match="unknown cameras"):
+        _location(store, cameras=("C99",))
+    with pytest.raises(InputError, match="no cameras in borough"):
+        _location(store, boroughs=("E09000999",))
+
+
+def test_withdrawal_only_by_the_requester_and_before_release(store: Workspace) -> None:
+    out = _submit(store)
+    with pytest.raises(InputError, match="only the requesting officer"):
+        requests.withdraw(store, out.request_id, by=DSO, reason="x", now=NOW)
+    done = requests.withdraw(
+        store, out.request_id, by=REQUESTER.officer_id, reason="suspect charged", now=NOW
+    )
+    assert done.status == "withdrawn"
+    with pytest.raises(StateError, match="withdrawn"):
+        requests.authorise(store, out.request_id, INSPECTOR, NOW)
+    released = _to_approved(store)
+    requests.release(store, released, by="operator:test", now=NOW)
+    with pytest.raises(StateError, match="released"):
+        requests.withdraw(store, released, by=REQUESTER.officer_id, reason="late", now=NOW)
+    event = next(e for e in store.audit.entries() if e.event == "request-withdrawn")
+    assert event.attrs["outcome"] == "withdrawn" and event.attrs["force"] == REQUESTER.force
+
+
+def test_expiry_deletes_the_file_and_keeps_the_record(store: Workspace) -> None:
+    rel = requests.release(store, _to_approved(store), by="operator:test", now=NOW, expiry_days=7)
+    assert requests.expire_releases(store, NOW + timedelta(days=6)) == []
+    assert rel.path.exists()
+    assert requests.expire_releases(store, NOW + timedelta(days=7)) == [rel.release_id]
+    assert not rel.path.exists()
+    shown = requests.show(store, rel.request_id)
+    assert shown["releases"][0]["expired_at"] is not None  # type: ignore[index]
+    assert requests.expire_releases(store, NOW + timedelta(days=8)) == []
+    expired = [e for e in store.audit.entries() if e.event == "release-expired"]
+    assert len(expired) == 1 and expired[0].counts == {"files": 1}
+
+
+def test_disclosure_log_names_subjects_by_keyed_digest(store: Workspace) -> None:
+    from ringfence.stores.state import ReleaseSubjectRow
+
+    rel = requests.release(store, _to_approved(store), by="operator:test", now=NOW)
+    with store.state.session() as s:
+        rows = s.scalars(select(ReleaseSubjectRow)).all()
+        assert [(r.release_id, r.reads) for r in rows] == [(rel.release_id, 20)]
+        assert rows[0].subject_index == store.keys.subject_index([SUSPECT])[0]
+        assert SUSPECT not in rows[0].subject_index
+    # the index is keyed: not the plain SHA-256 of the VRM
+    import hashlib
+
+    assert store.keys.subject_index([SUSPECT])[0] != hashlib.sha256(SUSPECT.encode()).hexdigest()
+
+
+def test_pending_release_files_are_published_or_deleted_after_a_crash(store: Workspace) -> None:
+    directory = store.data_dir / "releases"
+    rel = requests.release(store, _to_approved(store), by="operator:test", now=NOW)
+    # A crash after the commit, before the rename: the file is still under its pending name.
+    pending = directory / f".{rel.release_id}.json.tmp"
+    rel.path.rename(pending)
+    # A crash before the commit: a pending file no release row knows.
+    orphan = directory / ".REL-20261128-ORPHAN0000.json.tmp"
+    orphan.write_text("{}")
+    assert requests.settle_release_files(store) == (1, 1)
+    assert rel.path.exists() and not pending.exists() and not orphan.exists()
+    import hashlib
+
+    assert hashlib.sha256(rel.path.read_bytes()).hexdigest() == rel.sha256

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from ringfence.errors import RingfenceError
 from ringfence.workspace import Workspace
@@ -48,7 +49,8 @@ def run_or_exit(action: Callable[[], T]) -> T:
     try:
         return action()
     except RingfenceError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
+        # One unwrapped line: paths and ids in messages must survive copy and paste.
+        console.print(Text.assemble(("error:", "bold red"), " ", str(exc)), soft_wrap=True)
         raise typer.Exit(code=2) from exc
 
 

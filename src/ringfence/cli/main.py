@@ -14,7 +14,9 @@ from ringfence.cli import (
     cameras,
     charge,
     demo,
+    dpia,
     ingest,
+    instruments,
     keys,
     payments,
     pcn,
@@ -43,6 +45,8 @@ app.add_typer(register.app, name="register")
 app.add_typer(charge.app, name="charge")
 app.add_typer(payments.app, name="payments")
 app.add_typer(pcn.app, name="pcn")
+app.add_typer(instruments.app, name="instruments")
+app.add_typer(dpia.app, name="dpia")
 app.add_typer(requests.app, name="requests")
 app.add_typer(audit.app, name="audit")
 app.add_typer(plates.app, name="plates")

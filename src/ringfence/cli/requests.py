@@ -33,7 +33,8 @@ BookOption = Annotated[
     Path | None,
     typer.Option(
         "--book",
-        help="Governance file (default: the packaged London instruments.toml)",
+        help="Governance file (default: the packaged instruments with the changes recorded "
+        "by `ringfence instruments` and `ringfence dpia`)",
         show_default=False,
     ),
 ]
@@ -57,8 +58,9 @@ def _day(text: str | None) -> date | None:
         raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from exc
 
 
-def _book(path: Path | None) -> GovernanceBook:
-    return run_or_exit(lambda: load_governance_book(path))
+def _book(path: Path | None) -> GovernanceBook | None:
+    # None: the book in force in the workspace (packaged instruments + recorded changes).
+    return None if path is None else run_or_exit(lambda: load_governance_book(path))
 
 
 def _render(outcome: requests.Outcome, as_json: bool) -> None:
@@ -104,10 +106,20 @@ def submit_command(
     case_ref: Annotated[str, typer.Option(help="The case reference")],
     seriousness: Annotated[str, typer.Option(help="standard|serious|major|counter_terrorism")],
     necessity: Annotated[str, typer.Option(help="Why this data is necessary and proportionate")],
-    vrm: Annotated[list[str], typer.Option(help="A VRM asked about (repeatable)")],
     network: Annotated[list[str], typer.Option(help="A camera network asked (repeatable)")],
     window_from: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, London)")],
     window_to: Annotated[str, typer.Option("--to", help="Last day, inclusive (YYYY-MM-DD)")],
+    kind: Annotated[str, typer.Option(help="vehicle_history|location")] = "vehicle_history",
+    vrm: Annotated[
+        list[str] | None, typer.Option(help="A VRM asked about (repeatable; vehicle_history)")
+    ] = None,
+    camera: Annotated[
+        list[str] | None, typer.Option(help="A camera asked about (repeatable; location)")
+    ] = None,
+    borough: Annotated[
+        list[str] | None,
+        typer.Option(help="A borough (GSS code) asked about (repeatable; location)"),
+    ] = None,
     data_class: Annotated[
         list[str] | None, typer.Option(help="vrm_text|contextual_images (default: vrm_text)")
     ] = None,
@@ -116,7 +128,8 @@ def submit_command(
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Submit a vehicle-history request; refused at once if the policy denies it outright."""
+    """Submit a vehicle-history or location request; refused at once if the policy denies it
+    outright."""
     governance, when = _book(book), _at(at)
     start, end = _day(window_from), _day(window_to)
     assert start is not None and end is not None
@@ -131,7 +144,10 @@ def submit_command(
             case_ref=case_ref,
             seriousness=seriousness,
             necessity=necessity,
-            vrms=vrm,
+            vrms=vrm or [],
+            cameras=camera or [],
+            boroughs=borough or [],
+            kind=kind,
             networks=network,
             data_classes=data_class or ["vrm_text"],
             window_start=start,
@@ -301,3 +317,38 @@ def list_command(
         return
     cols = ["request_id", "kind", "status", "requester", "case_ref", "window_start", "window_end"]
     out.print(table(f"{len(rows)} requests", cols, [[r[c] for c in cols] for r in rows]))
+
+
+@app.command("withdraw")
+def withdraw_command(
+    request_id: RequestArg,
+    by: Annotated[str, typer.Option(help="The requesting officer")],
+    reason: Annotated[str, typer.Option(help="Why")],
+    at: AtOption = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The requesting officer withdraws a request not yet released."""
+    when = _at(at)
+    _drive(
+        data_dir,
+        as_json,
+        lambda ws: requests.withdraw(ws, request_id, by=by, reason=reason, now=when),
+    )
+
+
+@app.command("expire")
+def expire_command(
+    at: AtOption = None, data_dir: DataDirOption = None, as_json: JsonOption = False
+) -> None:
+    """Enforce release expiry: delete the files of releases past their expiry (records stay)."""
+    when = _at(at)
+    ws = open_workspace(data_dir)
+    try:
+        expired = run_or_exit(lambda: requests.expire_releases(ws, when))
+    finally:
+        ws.close()
+    if as_json:
+        emit_json({"expired": expired})
+        return
+    out.print(f"{len(expired)} releases expired" + (f": {', '.join(expired)}" if expired else ""))

@@ -58,6 +58,8 @@ __all__ = [
     "Instrument",
     "Seriousness",
     "load_governance_book",
+    "parse_direction",
+    "parse_dpia",
     "parse_governance_book",
 ]
 
@@ -432,3 +434,14 @@ def _parse_direction(f: _Fields, networks: frozenset[str]) -> Direction:
     )
     f.done()
     return direction
+
+
+def parse_dpia(raw: Mapping[str, Any], book: GovernanceBook, source: str) -> DPIA:
+    """One DPIA as recorded later than the file (``raw`` as in a ``[[dpias]]`` table), checked
+    against the book's networks and purposes."""
+    return _parse_dpia(_Fields(dict(raw), source, ""), book.rules, book.networks)
+
+
+def parse_direction(raw: Mapping[str, Any], book: GovernanceBook, source: str) -> Direction:
+    """One direction as recorded later than the file (``raw`` as in a ``[[directions]]`` table)."""
+    return _parse_direction(_Fields(dict(raw), source, ""), book.networks)

@@ -1,20 +1,32 @@
-"""Police requests for reads and the releases that answer them (issue 4: vehicle histories first).
+"""Police requests for reads and the releases that answer them.
 
-A request goes ``submitted`` -> ``authorised`` (by an independent officer of sufficient rank for
-the data's age) -> ``approved`` or ``narrowed`` (by a data-sharing officer) -> ``released``; any
-step may end it ``refused``. Every allow/refuse comes from `ringfence.policy.decide`, and every
-decision is stored whole on the request (``decisions``: each step with ALL its reasons) and
-audited. The policy is asked again at release, on the day of release, so a revoked instrument or
-a lapsed DPIA stops a release that was approved before.
+Two kinds: a ``vehicle_history`` names VRMs (the reads of those plates in a window); a
+``location`` query names cameras or boroughs (every read there in a window: the release then
+recovers the clear VRMs of those reads from the vault, the only place they leave it for policing).
+
+A request goes ``submitted`` -> ``authorised`` (by an independent officer of sufficient rank for the
+data's age) -> ``approved`` or ``narrowed`` (by a data-sharing officer) -> ``released``; any step
+may end it ``refused``, and the requester may withdraw it until it is released. Every allow/refuse
+comes from `ringfence.policy.decide`, and every decision is stored whole on the request
+(``decisions``: each step with ALL its reasons) and audited. The policy is asked again at release,
+on the day of release, so a revoked instrument or a lapsed DPIA stops a release that was approved
+before.
 
 A request holds the VRMs the police supplied (the request itself names them), never read data.
 A release is a JSON file under ``<data-dir>/releases/<release_id>.json`` (owner-only), holding
 only the reads of those VRMs in the approved window, on cameras of the approved networks, with
 minimised fields: ``read_id``, ``captured_at``, ``camera_id``, the camera's ``lat``/``lon``, the
 clear ``vrm`` (it is the approved scope) and ``image_ref`` only when ``contextual_images`` was
-approved. Its SHA-256 is stored on the `ReleaseRow` and in the audit log.
+approved. Its SHA-256 is stored on the `ReleaseRow` and in the audit log, and who it disclosed is
+kept as keyed digests (`ReleaseSubjectRow`) for subject access after the file is gone. A release
+expires: `expire_releases` deletes the files past their expiry and records it.
 
-Governance comes from `load_governance_book()` (the packaged London book) unless a book is passed.
+Crash safety: a release file is written under a temporary name, the rows committed, then the file
+renamed into place; `settle_release_files` (run before every release and expiry) renames
+temporaries whose release was committed and deletes the others, so no file of clear VRMs is ever
+left without its record.
+
+Governance is the book in force (`services.governance.current_book`) unless a book is passed.
 Days (window, data age) are London days; the window is inclusive of its last day.
 """
 
@@ -35,12 +47,14 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ringfence.domain.sharing import GovernanceBook, Seriousness, load_governance_book
+from ringfence.domain.sharing import GovernanceBook, Seriousness
 from ringfence.domain.vrm import normalise
 from ringfence.errors import InputError, NotFoundError, RingfenceError, StateError
+from ringfence.faults import crash_point
 from ringfence.policy import Decision, IssueRelease, Officer, PolicyContext, QueryReads, decide
-from ringfence.services.reads import vrm_history
-from ringfence.stores.state import AccessRequestRow, ReleaseRow
+from ringfence.services.governance import current_book
+from ringfence.services.reads import reads_at_cameras, vrm_history
+from ringfence.stores.state import AccessRequestRow, ReleaseRow, ReleaseSubjectRow
 from ringfence.workspace import Workspace
 
 __all__ = [
@@ -51,16 +65,20 @@ __all__ = [
     "Outcome",
     "Release",
     "authorise",
+    "expire_releases",
     "list_requests",
     "release",
     "review",
+    "settle_release_files",
     "show",
     "submit",
+    "withdraw",
 ]
 
 LONDON = ZoneInfo("Europe/London")
 KINDS = ("vehicle_history", "location")
 STATUSES = ("submitted", "authorised", "approved", "narrowed", "refused", "released", "withdrawn")
+WITHDRAWABLE = ("submitted", "authorised", "approved", "narrowed")
 REVIEW_DECISIONS = ("approve", "narrow", "refuse")
 CONTEXTUAL_IMAGES = "contextual_images"
 RELEASE_FORMAT = "ringfence-release/1"
@@ -167,6 +185,26 @@ def _decision_json(step: str, at: datetime, by: str, decision: Decision) -> dict
 
 def _codes(decision: Decision) -> str:
     return ", ".join(sorted(decision.failure_codes)) or "none"
+
+
+def _attrs(row: AccessRequestRow, **extra: str) -> dict[str, str]:
+    """What the transparency report groups requests by (never the VRMs asked about)."""
+    boroughs = row.scope.get("boroughs", [])
+    return {
+        "kind": row.kind,
+        "purpose": row.purpose,
+        "legal_basis": row.legal_basis,
+        "force": row.requester_force,
+        "seriousness": row.seriousness,
+        "networks": ";".join(row.networks),
+        "borough": ";".join(str(b) for b in boroughs) if isinstance(boroughs, list) else "",
+        **extra,
+    }
+
+
+def _decided(step: str, outcome: str, decision: Decision | None) -> dict[str, str]:
+    reasons = "" if decision is None else ";".join(sorted(decision.failure_codes))
+    return {"step": step, "outcome": outcome, "reasons": reasons}
 
 
 def _load(s: Session, request_id: str) -> AccessRequestRow:
@@ -291,6 +329,38 @@ def _vrms(row: AccessRequestRow) -> list[str]:
     return [str(v) for v in _list(row.scope.get("vrms", []))]
 
 
+def _places(row: AccessRequestRow) -> tuple[list[str], list[str]]:
+    cameras = [str(c) for c in _list(row.scope.get("cameras", []))]
+    boroughs = [str(b) for b in _list(row.scope.get("boroughs", []))]
+    return cameras, boroughs
+
+
+def _clear_vrms(vrms: Sequence[str]) -> list[str]:
+    clear: list[str] = []
+    for vrm in vrms:
+        n = normalise(vrm)
+        if not n:
+            raise InputError(f"{vrm!r} has no characters of a VRM")
+        if n not in clear:
+            clear.append(n)
+    return clear
+
+
+def _location_scope(
+    ws: Workspace, cameras: Sequence[str], boroughs: Sequence[str]
+) -> dict[str, object]:
+    known = ws.cameras_table()
+    ids = set(known.column("camera_id").to_pylist())
+    areas = {str(b) for b in known.column("borough_gss").to_pylist() if b}
+    if unknown := sorted(set(cameras) - ids):
+        raise InputError(f"unknown cameras: {', '.join(unknown[:10])}")
+    if unknown := sorted(set(boroughs) - areas):
+        raise InputError(f"no cameras in borough(s): {', '.join(unknown[:10])}")
+    if not cameras and not boroughs:
+        raise InputError("a location query needs cameras or boroughs")
+    return {"cameras": sorted(set(cameras)), "boroughs": sorted(set(boroughs))}
+
+
 # --- Steps --------------------------------------------------------------------------------------
 
 
@@ -303,38 +373,44 @@ def submit(
     case_ref: str,
     seriousness: Seriousness | str,
     necessity: str,
-    vrms: Sequence[str],
     networks: Iterable[str],
     data_classes: Iterable[str],
     window_start: date,
     window_end: date,
     now: datetime,
+    vrms: Sequence[str] = (),
+    cameras: Sequence[str] = (),
+    boroughs: Sequence[str] = (),
     kind: str = "vehicle_history",
     book: GovernanceBook | None = None,
 ) -> Outcome:
     """Record a request and ask the policy; refused at once if it fails for anything but the
-    authorisation still to come (``authoriser:missing``)."""
+    authorisation still to come (``authoriser:missing``).
+
+    A vehicle history names ``vrms``; a location query names ``cameras`` and/or ``boroughs``.
+    """
     now = _aware(now)
     if kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    if kind != "vehicle_history":
-        raise InputError("location requests are not supported yet: only vehicle_history")
     try:
         level = Seriousness(seriousness)
     except ValueError as exc:
         known = ", ".join(s.value for s in Seriousness)
         raise InputError(f"seriousness must be one of {known}, not {seriousness!r}") from exc
-    clear: list[str] = []
-    for vrm in vrms:
-        n = normalise(vrm)
-        if not n:
-            raise InputError(f"{vrm!r} has no characters of a VRM")
-        if n not in clear:
-            clear.append(n)
-    if not clear:
-        raise InputError("a vehicle history request needs at least one VRM")
+    scope: dict[str, object]
+    if kind == "vehicle_history":
+        if cameras or boroughs:
+            raise InputError("a vehicle history names VRMs, not cameras or boroughs")
+        clear = _clear_vrms(vrms)
+        if not clear:
+            raise InputError("a vehicle history request needs at least one VRM")
+        scope = {"vrms": clear}
+    else:
+        if vrms:
+            raise InputError("a location query names cameras or boroughs, not VRMs")
+        scope = _location_scope(ws, cameras, boroughs)
     _text("requester officer id", requester.officer_id)
-    book = book or load_governance_book()
+    book = book or current_book(ws)
     request_id = f"REQ-{_london_day(now):%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
     row = AccessRequestRow(
         request_id=request_id,
@@ -348,7 +424,7 @@ def submit(
         case_ref=case_ref,
         seriousness=level.value,
         necessity=necessity,
-        scope={"vrms": clear},
+        scope=scope,
         networks=sorted(set(networks)),
         data_classes=sorted(set(data_classes)),
         window_start=window_start,
@@ -365,17 +441,25 @@ def submit(
         row.status = "refused"
     with ws.state.session() as s:
         s.add(row)
+    places = _places(row)
     ws.record(
         "request-submitted",
         subject=request_id,
         why=f"{kind} request by {requester.officer_id} ({requester.force}) for case {case_ref}",
-        counts={"vehicles": len(clear), "networks": len(row.networks)},
+        counts={
+            "vehicles": len(_vrms(row)),
+            "cameras": len(places[0]),
+            "boroughs": len(places[1]),
+            "networks": len(row.networks),
+        },
+        attrs=_attrs(row),
     )
     if refused:
         ws.record(
             "request-decided",
             subject=request_id,
             why=f"refused at submission by policy: {_codes(decision)}",
+            attrs=_attrs(row, **_decided("submit", "refused", decision)),
         )
     return _outcome(row, decision)
 
@@ -391,7 +475,7 @@ def authorise(
     """An officer authorises a submitted request: the policy checks independence and rank against
     the data's age (on ``now``'s London day); a failure refuses the request."""
     now = _aware(now)
-    book = book or load_governance_book()
+    book = book or current_book(ws)
     with ws.state.session() as s:
         row = _load(s, request_id)
         _expect(row, "submitted")
@@ -408,8 +492,14 @@ def authorise(
         ]
         row.updated_at = now
         outcome = _outcome(row, decision)
+        attrs = _attrs(row, **_decided("authorise", row.status, decision))
     verdict = "authorised" if decision.allowed else f"refused at authorisation: {_codes(decision)}"
-    ws.record("request-decided", subject=request_id, why=f"{verdict} (by {authoriser.officer_id})")
+    ws.record(
+        "request-decided",
+        subject=request_id,
+        why=f"{verdict} (by {authoriser.officer_id})",
+        attrs=attrs,
+    )
     return outcome
 
 
@@ -443,7 +533,7 @@ def review(
         raise InputError("networks, window and data classes are given only to narrow")
     if decision == "narrow" and not narrowing:
         raise InputError("narrowing needs networks, a window or data classes")
-    book = book or load_governance_book()
+    book = book or current_book(ws)
     policy: Decision | None = None
     with ws.state.session() as s:
         row = _load(s, request_id)
@@ -495,10 +585,13 @@ def review(
         row.decisions = [*row.decisions, entry]
         row.updated_at = now
         outcome = _outcome(row, policy)
+        attrs = _attrs(row, **_decided("review", row.status, policy))
+        if policy is None:
+            attrs["reasons"] = "review:refused"
     why = f"{row.status} on review by {by}: {reason}"
     if policy is not None and not policy.allowed:
         why = f"refused on review ({decision}) by policy: {_codes(policy)}"
-    ws.record("request-decided", subject=request_id, why=why)
+    ws.record("request-decided", subject=request_id, why=why, attrs=attrs)
     return outcome
 
 
@@ -520,9 +613,10 @@ def release(
     _text("by", by)
     if expiry_days < 1:
         raise InputError("a release must expire at least one day after it is issued")
-    book = book or load_governance_book()
+    book = book or current_book(ws)
     today = _london_day(now)
     with ws.writer():
+        settle_release_files(ws)
         with ws.state.session() as s:
             row = _load(s, request_id)
             _expect(row, "approved", "narrowed")
@@ -534,7 +628,9 @@ def release(
                 row.status = "refused"
                 row.decisions = [*row.decisions, _decision_json("release", now, by, decision)]
                 row.updated_at = now
-            vrms, force, case_ref = _vrms(row), row.requester_force, row.case_ref
+            kind, vrms, places = row.kind, _vrms(row), _places(row)
+            force, case_ref = row.requester_force, row.case_ref
+            attrs = _attrs(row)
             header = {
                 "request_id": row.request_id,
                 "kind": row.kind,
@@ -550,11 +646,17 @@ def release(
                 "request-decided",
                 subject=request_id,
                 why=f"release refused by policy on {today}: {_codes(decision)}",
+                attrs={**attrs, **_decided("release", "refused", decision)},
             )
             raise AccessRefusedError(
                 f"release of {request_id} refused: {_codes(decision)}", decision
             )
-        reads, destroyed = _released_reads(ws, vrms, scope)
+        if kind == "vehicle_history":
+            reads, destroyed = _released_reads(ws, vrms, scope)
+            place: dict[str, object] = {"vrms": vrms}
+        else:
+            reads, destroyed = _location_reads(ws, request_id, *places, scope)
+            place = {"cameras": places[0], "boroughs": places[1]}
         release_id = f"REL-{today:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
         expires_at = now + timedelta(days=expiry_days)
         payload = {
@@ -565,12 +667,18 @@ def release(
             "issued_at": now.isoformat(),
             "expires_at": expires_at.isoformat(),
             **scope.to_json(),
-            "vrms": vrms,
+            **place,
             "epochs_destroyed": destroyed,
             "reads": reads,
         }
-        path, digest = _write_release(ws.data_dir / "releases", release_id, payload)
-        vrm_count = len({r["vrm"] for r in reads})
+        directory = _releases_dir(ws)
+        tmp, digest = _write_pending(directory, release_id, payload)
+        crash_point("release-pending-written")
+        per_vrm: dict[str, int] = {}
+        for r in reads:
+            per_vrm[str(r["vrm"])] = per_vrm.get(str(r["vrm"]), 0) + 1
+        index = ws.keys.subject_index(per_vrm)
+        final = directory / f"{release_id}.json"
         with ws.state.session() as s:
             row = _load(s, request_id)
             released = ReleaseRow(
@@ -584,42 +692,68 @@ def release(
                 window_start=scope.window_start,
                 window_end=scope.window_end,
                 read_count=len(reads),
-                vrm_count=vrm_count,
+                vrm_count=len(per_vrm),
                 sha256=digest,
-                path=str(path),
+                path=str(final),
             )
             s.add(released)
+            s.flush()
+            s.add_all(
+                ReleaseSubjectRow(release_id=release_id, subject_index=i, reads=n)
+                for i, n in zip(index, per_vrm.values(), strict=True)
+            )
             row.status = "released"
             row.decisions = [*row.decisions, _decision_json("release", now, by, decision)]
             row.updated_at = now
+        crash_point("release-committed")
+        _publish(tmp, final)
     ws.record(
         "release-issued",
         subject=request_id,
         why=f"release {release_id} to {force} for case {case_ref} by {by}, expires "
         f"{expires_at.date()}",
-        counts={"reads": len(reads), "vehicles": vrm_count, "networks": len(scope.networks)},
+        counts={
+            "reads": len(reads),
+            "vehicles": len(per_vrm),
+            "networks": len(scope.networks),
+        },
+        attrs={
+            **attrs,
+            "release_id": release_id,
+            "data_classes": ";".join(sorted(scope.data_classes)),
+        },
         digest=digest,
     )
     return _release_of(released, epochs_destroyed=destroyed)
 
 
-def _released_reads(
-    ws: Workspace, vrms: Sequence[str], scope: _Scope
-) -> tuple[list[dict[str, object]], list[int]]:
-    """The minimised reads of ``vrms`` in the scope's window, on its networks only."""
+def _releases_dir(ws: Workspace) -> Path:
+    return ws.data_dir / "releases"
+
+
+def _reads_json(rows: Iterable[tuple[Any, ...]], images: bool) -> list[dict[str, object]]:
+    reads: list[dict[str, object]] = []
+    for r in rows:
+        read: dict[str, object] = {
+            "vrm": r[0],
+            "read_id": r[1],
+            "captured_at": r[2].astimezone(UTC).isoformat(),
+            "camera_id": r[3],
+            "lat": r[4],
+            "lon": r[5],
+        }
+        if images:
+            read["image_ref"] = r[6]
+        reads.append(read)
+    return reads
+
+
+def _in_scope(ws: Workspace, history: pa.Table, scope: _Scope) -> list[dict[str, object]]:
+    """The minimised reads of ``history`` (vrm, read_id, captured_at, camera_id, image_ref) on
+    the scope's networks and in its window: the one filter every release goes through."""
     start_at = _london_midnight(scope.window_start)
     end_at = _london_midnight(scope.window_end + timedelta(days=1))
     images = CONTEXTUAL_IMAGES in scope.data_classes
-    parts: list[pa.Table] = []
-    destroyed: set[int] = set()
-    for vrm in vrms:
-        found = vrm_history(ws, vrm, start_at, end_at)
-        destroyed.update(found.epochs_destroyed)
-        table = found.reads.select(["read_id", "captured_at", "camera_id", "image_ref"])
-        parts.append(table.append_column("vrm", pa.array([vrm] * table.num_rows, pa.string())))
-    history = pa.concat_tables(parts) if parts else None
-    if history is None or history.num_rows == 0:
-        return [], sorted(destroyed)
     con = ws.engine()
     try:
         con.register("history", history)
@@ -634,27 +768,88 @@ def _released_reads(
         ).fetchall()
     finally:
         con.close()
-    reads: list[dict[str, object]] = []
-    for r in rows:
-        read: dict[str, object] = {
-            "vrm": r[0],
-            "read_id": r[1],
-            "captured_at": r[2].astimezone(UTC).isoformat(),
-            "camera_id": r[3],
-            "lat": r[4],
-            "lon": r[5],
+    return _reads_json(rows, images)
+
+
+def _released_reads(
+    ws: Workspace, vrms: Sequence[str], scope: _Scope
+) -> tuple[list[dict[str, object]], list[int]]:
+    """The minimised reads of ``vrms`` in the scope's window, on its networks only."""
+    start_at = _london_midnight(scope.window_start)
+    end_at = _london_midnight(scope.window_end + timedelta(days=1))
+    parts: list[pa.Table] = []
+    destroyed: set[int] = set()
+    for vrm in vrms:
+        found = vrm_history(ws, vrm, start_at, end_at)
+        destroyed.update(found.epochs_destroyed)
+        table = found.reads.select(["read_id", "captured_at", "camera_id", "image_ref"])
+        parts.append(table.append_column("vrm", pa.array([vrm] * table.num_rows, pa.string())))
+    history = pa.concat_tables(parts) if parts else None
+    if history is None or history.num_rows == 0:
+        return [], sorted(destroyed)
+    return _in_scope(ws, history, scope), sorted(destroyed)
+
+
+def _location_reads(
+    ws: Workspace,
+    request_id: str,
+    cameras: Sequence[str],
+    boroughs: Sequence[str],
+    scope: _Scope,
+) -> tuple[list[dict[str, object]], list[int]]:
+    """Every read at the cameras (and in the boroughs) asked, on the approved networks and in
+    the window, with the clear VRMs recovered from the vault (audited per epoch)."""
+    start_at = _london_midnight(scope.window_start)
+    end_at = _london_midnight(scope.window_end + timedelta(days=1))
+    known = ws.cameras_table()
+    wanted = set(cameras) | {
+        c
+        for c, b, n in zip(
+            known.column("camera_id").to_pylist(),
+            known.column("borough_gss").to_pylist(),
+            known.column("network").to_pylist(),
+            strict=True,
+        )
+        if b in boroughs and n in scope.networks
+    }
+    found = reads_at_cameras(ws, sorted(wanted), start_at, end_at)
+    destroyed = sorted(
+        e.epoch
+        for e in ws.keys.epochs()
+        if e.is_destroyed and e.starts_on <= scope.window_end and e.ends_on > scope.window_start
+    )
+    clear: dict[tuple[int, bytes], str] = {}
+    epochs = found.column("key_epoch").to_pylist()
+    pseudonyms = found.column("vrm_pseudonym").to_pylist()
+    for epoch in sorted(set(epochs) - set(destroyed)):
+        asked = [p for e, p in zip(epochs, pseudonyms, strict=True) if e == epoch]
+        got = ws.vault.recover(ws.keys.keys(epoch), asked)
+        ws.record(
+            "vault-recovered",
+            subject=request_id,
+            why=f"release of a location query (epoch {epoch})",
+            counts={"asked": len(set(asked)), "recovered": len(got)},
+        )
+        clear.update({(epoch, p): v for p, v in got.items()})
+    vrm_column = [clear.get((e, bytes(p))) for e, p in zip(epochs, pseudonyms, strict=True)]
+    history = pa.table(
+        {
+            "vrm": pa.array(vrm_column, pa.string()),
+            "read_id": found.column("read_id"),
+            "captured_at": found.column("captured_at"),
+            "camera_id": found.column("camera_id"),
+            "image_ref": found.column("image_ref"),
         }
-        if images:
-            read["image_ref"] = r[6]
-        reads.append(read)
-    return reads, sorted(destroyed)
+    ).filter(pa.array([v is not None for v in vrm_column]))
+    if history.num_rows == 0:
+        return [], destroyed
+    return _in_scope(ws, history, scope), destroyed
 
 
-def _write_release(directory: Path, release_id: str, payload: dict[str, Any]) -> tuple[Path, str]:
-    """Write the release file owner-only, atomically; return its path and SHA-256."""
+def _write_pending(directory: Path, release_id: str, payload: dict[str, Any]) -> tuple[Path, str]:
+    """Write the release owner-only under a temporary name; return that path and the SHA-256."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     data = (json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-    path = directory / f"{release_id}.json"
     tmp = directory / f".{release_id}.json.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -662,9 +857,93 @@ def _write_release(directory: Path, release_id: str, payload: dict[str, Any]) ->
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.replace(tmp, path)
-    os.chmod(path, 0o600)
-    return path, hashlib.sha256(data).hexdigest()
+    return tmp, hashlib.sha256(data).hexdigest()
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    os.replace(tmp, final)
+    os.chmod(final, 0o600)
+
+
+def settle_release_files(ws: Workspace) -> tuple[int, int]:
+    """Finish what a crash interrupted: publish temporary release files whose release was
+    committed, delete the others (their release never happened). Returns (published, deleted)."""
+    directory = _releases_dir(ws)
+    pending = sorted(directory.glob(".REL-*.json.tmp")) if directory.exists() else []
+    published = deleted = 0
+    for tmp in pending:
+        release_id = tmp.name[1:].removesuffix(".json.tmp")
+        with ws.state.session() as s:
+            row = s.get(ReleaseRow, release_id)
+            live = row is not None and row.expired_at is None
+        if live:
+            _publish(tmp, directory / f"{release_id}.json")
+            published += 1
+        else:
+            tmp.unlink()
+            deleted += 1
+    return published, deleted
+
+
+def expire_releases(ws: Workspace, now: datetime) -> list[str]:
+    """Enforce release expiry: delete the files of releases past ``expires_at`` (the record and
+    who was disclosed stay, for oversight and subject access). Returns the release ids."""
+    now = _aware(now)
+    expired: list[str] = []
+    with ws.writer():
+        settle_release_files(ws)
+        with ws.state.session() as s:
+            rows = s.scalars(
+                select(ReleaseRow)
+                .where(ReleaseRow.expired_at.is_(None), ReleaseRow.expires_at <= now)
+                .order_by(ReleaseRow.expires_at)
+            ).all()
+            for row in rows:
+                Path(row.path).unlink(missing_ok=True)
+                row.expired_at = now
+                expired.append(row.release_id)
+    if expired:
+        ws.record(
+            "release-expired",
+            subject=f"releases:{len(expired)}",
+            why="release expiry enforced: files deleted from the data directory",
+            counts={"files": len(expired)},
+            attrs={"release_ids": ";".join(expired)},
+        )
+    return expired
+
+
+def withdraw(ws: Workspace, request_id: str, *, by: str, reason: str, now: datetime) -> Outcome:
+    """The requesting officer withdraws a request not yet released."""
+    now = _aware(now)
+    _text("by", by)
+    _text("reason", reason)
+    with ws.state.session() as s:
+        row = _load(s, request_id)
+        _expect(row, *WITHDRAWABLE)
+        if by != row.requester_id:
+            raise InputError(
+                f"only the requesting officer ({row.requester_id}) may withdraw {request_id}"
+            )
+        row.status = "withdrawn"
+        row.decisions = [
+            *row.decisions,
+            {
+                "step": "withdraw",
+                "at": now.isoformat(),
+                "by": by,
+                "allowed": True,
+                "reasons": [],
+                "reason": reason,
+            },
+        ]
+        row.updated_at = now
+        outcome = _outcome(row, None)
+        attrs = _attrs(row, outcome="withdrawn")
+    ws.record(
+        "request-withdrawn", subject=request_id, why=f"withdrawn by {by}: {reason}", attrs=attrs
+    )
+    return outcome
 
 
 # --- Reading ------------------------------------------------------------------------------------
@@ -738,6 +1017,7 @@ def show(ws: Workspace, request_id: str) -> dict[str, object]:
                     "vrm_count": r.vrm_count,
                     "sha256": r.sha256,
                     "path": r.path,
+                    "expired_at": None if r.expired_at is None else r.expired_at.isoformat(),
                 }
                 for r in releases
             ],

@@ -32,6 +32,7 @@ from ringfence.errors import KeyDestroyedError, KeyError_, NotFoundError
 from ringfence.stores.state import KeyEpochRow, StateDB
 
 PSEUDONYM_BYTES = 16
+SUBJECT_INDEX_FILE = "subject-index.key"
 NONCE_BYTES = 12
 
 
@@ -261,6 +262,40 @@ class KeyRing:
 
     def _path(self, epoch: int) -> Path:
         return self.keys_dir / f"epoch-{epoch:05d}.key"
+
+    # -- the subject index -----------------------------------------------------------------
+    def subject_index(self, vrms: Iterable[str]) -> list[str]:
+        """Keyed digests (hex) of normalised VRMs under the workspace's subject-index key.
+
+        Unlike pseudonyms they do not change with the epoch: records that must outlive the read
+        store's keys (who a release disclosed, who a hotlist named) are indexed by them, so a
+        subject-access search finds them without those records holding plates in the clear.
+        """
+        key = self._subject_key()
+        return [hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in vrms]
+
+    def _subject_key(self) -> bytes:
+        path = self.keys_dir / SUBJECT_INDEX_FILE
+        if not path.exists():
+            self.keys_dir.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.keys_dir, 0o700)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # made by another process meanwhile: use theirs
+                pass
+            else:
+                try:
+                    os.write(fd, os.urandom(32))
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyError_(
+                f"key file {path} is readable by others (mode {stat.S_IMODE(mode):o}); "
+                "refusing to use it: chmod 600 it after checking who could have read it"
+            )
+        return _derive(path.read_bytes(), b"ringfence/subject-index/v1")
 
 
 def pseudonym_sql(vrm: str, inner: str, outer: str) -> str:

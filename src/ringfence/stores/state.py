@@ -391,3 +391,85 @@ class ReleaseRow(Base):
     vrm_count: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(Text)
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the release's expiry was enforced: its file deleted from the data directory."""
+
+
+class ReleaseSubjectRow(Base):
+    """Who a release disclosed, for subject access after the release file is gone.
+
+    ``subject_index`` is a keyed HMAC of the VRM (the workspace's subject-index key), so the
+    disclosure log answers "was this plate disclosed?" without holding plates in the clear.
+    """
+
+    __tablename__ = "release_subjects"
+    release_id: Mapped[str] = mapped_column(ForeignKey("releases.release_id"), primary_key=True)
+    subject_index: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reads: Mapped[int] = mapped_column(Integer)
+
+
+class GovernanceChangeRow(Base):
+    """A change to the governance book recorded by an operator: a DPIA, a direction, or the
+    revocation of an instrument. The packaged book plus these, in order, is the book in force."""
+
+    __tablename__ = "governance_changes"
+    change_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # dpia | direction | revocation
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    recorded_by: Mapped[str] = mapped_column(String(128))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    why: Mapped[str] = mapped_column(Text)
+
+
+class HotlistEntryRow(Base):
+    """A VRM the police asked to be alerted to, with its provenance and a hard expiry.
+
+    The VRM is the one the police supplied (like a request's); matching pseudonymises it per key
+    epoch, so reads are never un-pseudonymised to find it.
+    """
+
+    __tablename__ = "hotlist_entries"
+    entry_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    vrm: Mapped[str] = mapped_column(String(16))
+    subject_index: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active | expired | removed
+    force: Mapped[str] = mapped_column(String(64))
+    officer_id: Mapped[str] = mapped_column(String(128))
+    officer_rank: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(String(128))
+    legal_basis: Mapped[str] = mapped_column(String(64))
+    case_ref: Mapped[str] = mapped_column(String(128))
+    warning_markers: Mapped[list[str]] = mapped_column(JSON)
+    networks: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_on: Mapped[date] = mapped_column(Date)
+    """The last London day the entry matches; it expires at the following midnight."""
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_by: Mapped[str | None] = mapped_column(String(128))
+    ended_why: Mapped[str | None] = mapped_column(Text)
+
+
+class HotlistHitRow(Base):
+    """A read that matched a hotlist entry: an alert awaiting human confirmation of the read."""
+
+    __tablename__ = "hotlist_hits"
+    __table_args__ = (UniqueConstraint("entry_id", "read_id"),)
+    hit_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("hotlist_entries.entry_id"), index=True)
+    read_id: Mapped[str] = mapped_column(String(64))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    network: Mapped[str] = mapped_column(String(64))
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confidence: Mapped[float] = mapped_column(Float)
+    image_ref: Mapped[str | None] = mapped_column(Text)
+    key_epoch: Mapped[int] = mapped_column(Integer)
+    historical: Mapped[bool] = mapped_column(Boolean)
+    request_id: Mapped[str | None] = mapped_column(String(40))
+    """For a historical hit: the approved request that allowed searching past reads."""
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    """pending | confirmed | misread | no_action"""
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(Text)

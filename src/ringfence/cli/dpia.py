@@ -1,0 +1,97 @@
+"""`ringfence dpia`: data-protection impact assessments of sharing camera networks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ringfence.cli._common import (
+    DataDirOption,
+    JsonOption,
+    emit_json,
+    open_workspace,
+    out,
+    run_or_exit,
+    table,
+    utc_now,
+)
+from ringfence.cli.instruments import parse_day
+from ringfence.services import governance
+
+app = typer.Typer(help="DPIAs of sharing camera networks: list, record.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_command(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
+    """Every DPIA recorded (in the instruments file and since), with whether it counts today."""
+    today = utc_now().date()
+    ws = open_workspace(data_dir)
+    try:
+        book = run_or_exit(lambda: governance.current_book(ws))
+    finally:
+        ws.close()
+    rows = [
+        {
+            "dpia_id": d.dpia_id,
+            "version": d.version,
+            "status": d.status,
+            "counts_today": d.is_approved(today),
+            "networks": sorted(d.networks),
+            "purposes": sorted(d.purposes),
+            "approved_on": None if d.approved_on is None else d.approved_on.isoformat(),
+            "review_on": None if d.review_on is None else d.review_on.isoformat(),
+            "equality_impact_ref": d.equality_impact_ref,
+        }
+        for d in book.dpias
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    cols = ["dpia_id", "version", "status", "counts_today", "networks", "review_on"]
+    out.print(table(f"{len(rows)} DPIAs", cols, [[r[c] for c in cols] for r in rows]))
+
+
+@app.command("record")
+def record_command(
+    dpia_id: Annotated[str, typer.Option("--id", help="The DPIA's id")],
+    version: Annotated[str, typer.Option(help="Its version")],
+    network: Annotated[list[str], typer.Option(help="A network assessed (repeatable)")],
+    purpose: Annotated[list[str], typer.Option(help="A purpose assessed (repeatable)")],
+    status: Annotated[str, typer.Option(help="draft|approved|expired|withdrawn")],
+    by: Annotated[str, typer.Option(help="Who records it (e.g. the DPO)")],
+    why: Annotated[str, typer.Option(help="Why / the approving body and minute")],
+    approved_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD, if approved")] = None,
+    review_on: Annotated[str | None, typer.Option(help="Stops counting on this day")] = None,
+    equality_ref: Annotated[
+        str | None, typer.Option(help="The equality impact assessment's reference")
+    ] = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a DPIA or a new version of one (an approved DPIA counts from --approved-on)."""
+    ws = open_workspace(data_dir)
+    try:
+        d = run_or_exit(
+            lambda: governance.record_dpia(
+                ws,
+                dpia_id=dpia_id,
+                version=version,
+                networks=network,
+                purposes=purpose,
+                status=status,
+                approved_on=None if approved_on is None else parse_day(approved_on),
+                review_on=None if review_on is None else parse_day(review_on),
+                equality_impact_ref=equality_ref,
+                by=by,
+                why=why,
+                now=utc_now(),
+            )
+        )
+    finally:
+        ws.close()
+    result = {"dpia_id": d.dpia_id, "version": d.version, "status": d.status}
+    if as_json:
+        emit_json(result)
+        return
+    out.print(f"DPIA {d.dpia_id} v{d.version} recorded ({d.status})")
