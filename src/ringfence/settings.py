@@ -43,6 +43,7 @@ class Settings:
     autopay_personal_max: int
     autopay_fleet_min: int
     retention: tuple[RetentionRule, ...]
+    subject_notice_delay_days: int = 90
 
     @property
     def reads_dir(self) -> Path:
@@ -126,6 +127,7 @@ def load_settings(data_dir: Path, *, state_url: str | None = None) -> Settings:
             autopay_personal_max=int(raw["autopay"]["personal_max_vehicles"]),
             autopay_fleet_min=int(raw["autopay"]["fleet_min_vehicles"]),
             retention=tuple(_rule(r) for r in raw.get("retention", [])),
+            subject_notice_delay_days=int(raw["subject_access"]["notice_delay_days"]),
         )
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid settings: {exc}") from exc

@@ -15,6 +15,7 @@ from ringfence.cli import (
     charge,
     demo,
     dpia,
+    hotlist,
     ingest,
     instruments,
     keys,
@@ -26,6 +27,7 @@ from ringfence.cli import (
     requests,
     retention,
     simulate,
+    subject,
 )
 
 app = typer.Typer(
@@ -48,6 +50,8 @@ app.add_typer(pcn.app, name="pcn")
 app.add_typer(instruments.app, name="instruments")
 app.add_typer(dpia.app, name="dpia")
 app.add_typer(requests.app, name="requests")
+app.add_typer(hotlist.app, name="hotlist")
+app.command("subject-access")(subject.subject_access_command)
 app.add_typer(audit.app, name="audit")
 app.add_typer(plates.app, name="plates")
 

@@ -10,13 +10,12 @@ releases and hotlist matching under the instrument from its day.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ringfence.domain.sharing import (
     DPIA,
@@ -84,11 +83,7 @@ def current_book(ws: Workspace, *, base: GovernanceBook | None = None) -> Govern
     """The packaged book (or ``base``) with every recorded change applied, oldest first."""
     book = base or load_governance_book()
     with ws.state.session() as s:
-        rows = s.scalars(
-            select(GovernanceChangeRow).order_by(
-                GovernanceChangeRow.recorded_at, GovernanceChangeRow.change_id
-            )
-        ).all()
+        rows = s.scalars(select(GovernanceChangeRow).order_by(GovernanceChangeRow.change_id)).all()
         for row in rows:
             book = _apply(book, row)
     return book
@@ -96,11 +91,7 @@ def current_book(ws: Workspace, *, base: GovernanceBook | None = None) -> Govern
 
 def changes(ws: Workspace) -> list[Change]:
     with ws.state.session() as s:
-        rows = s.scalars(
-            select(GovernanceChangeRow).order_by(
-                GovernanceChangeRow.recorded_at, GovernanceChangeRow.change_id
-            )
-        ).all()
+        rows = s.scalars(select(GovernanceChangeRow).order_by(GovernanceChangeRow.change_id)).all()
         return [
             Change(r.change_id, r.kind, dict(r.payload), r.recorded_by, r.recorded_at, r.why)
             for r in rows
@@ -121,8 +112,11 @@ def _record(
         raise InputError("a governance change needs who records it (--by) and why (--why)")
     if now.tzinfo is None:
         raise InputError("times need a UTC offset")
+    with ws.state.session() as s:
+        # Numbered in order: changes recorded in the same instant still replay in that order.
+        number = (s.scalar(select(func.count()).select_from(GovernanceChangeRow)) or 0) + 1
     row = GovernanceChangeRow(
-        change_id=f"GOV-{now:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}",
+        change_id=f"GOV-{number:06d}",
         kind=kind,
         payload=_jsonable(raw),
         recorded_by=by.strip(),

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from ringfence.domain.reads import normalise_sql, plate_class_sql
 from ringfence.errors import InputError, SchemaError, StateError
 from ringfence.faults import crash_point
+from ringfence.services.hotlist import match_batch
 from ringfence.services.quarantine import associated_data
 from ringfence.stores.keys import pseudonym_sql
 from ringfence.stores.readstore import fsync_file, london_day_bounds, sql_list
@@ -71,6 +72,8 @@ class IngestReport:
     charge_days: list[str]
     seconds: float
     recovered: list[str] = field(default_factory=list)
+    hotlist_hits: list[str] = field(default_factory=list)
+    """Alerts raised by real-time hotlist matching of this batch (pending confirmation)."""
 
     @property
     def reconciles(self) -> bool:
@@ -89,6 +92,7 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "reconciles": self.reconciles,
             "recovered": self.recovered,
+            "hotlist_hits": self.hotlist_hits,
         }
 
 
@@ -370,6 +374,10 @@ def ingest_file(
             },
             digest=_sha256(path),
         )
+        # Real-time matching: the batch is stored, so its alerts are raised before it returns.
+        days = [date.fromisoformat(d) for d in report.charge_days]
+        hits = match_batch(ws, report.batch_id, days, now) if report.stored else []
+        report = replace(report, hotlist_hits=hits)
         if compact:
             # Every closed day, not only this batch's: a merge an earlier crash interrupted is
             # finished here. Days already compacted cost a directory listing.

@@ -72,6 +72,7 @@ __all__ = [
     "settle_release_files",
     "show",
     "submit",
+    "vehicle_reads_in_scope",
     "withdraw",
 ]
 
@@ -788,6 +789,32 @@ def _released_reads(
     if history is None or history.num_rows == 0:
         return [], sorted(destroyed)
     return _in_scope(ws, history, scope), sorted(destroyed)
+
+
+def vehicle_reads_in_scope(ws: Workspace, vrm: str, approved: dict[str, object]) -> pa.Table:
+    """The stored reads of one VRM inside an approved scope (networks and window), with their
+    camera, time, confidence, image reference and key epoch: what a historical hotlist search
+    under that request may look at."""
+    scope = _Scope(
+        frozenset(str(n) for n in _list(approved["networks"])),
+        frozenset(str(c) for c in _list(approved["data_classes"])),
+        date.fromisoformat(str(approved["window_start"])),
+        date.fromisoformat(str(approved["window_end"])),
+    )
+    start_at = _london_midnight(scope.window_start)
+    end_at = _london_midnight(scope.window_end + timedelta(days=1))
+    found = vrm_history(ws, vrm, start_at, end_at).reads
+    networks = dict(
+        zip(
+            ws.cameras_table().column("camera_id").to_pylist(),
+            ws.cameras_table().column("network").to_pylist(),
+            strict=True,
+        )
+    )
+    keep = [networks.get(c) in scope.networks for c in found.column("camera_id").to_pylist()]
+    return found.filter(pa.array(keep, pa.bool_())).select(
+        ["read_id", "camera_id", "captured_at", "confidence", "image_ref", "key_epoch"]
+    )
 
 
 def _location_reads(
