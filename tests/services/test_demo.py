@@ -27,6 +27,18 @@ def test_demo_end_to_end_at_tiny_scale(tmp_path: Path) -> None:
     assert {"reads-ingested", "charge-run", "vault-recovered", "reads-deleted"} <= set(
         result.audit_events
     )
+    police = result.police
+    assert police.requests["London-wide network"] == "refused"
+    assert {"condition:dpia_approved", "condition:mayoral_direction"} <= set(
+        police.refusals["London-wide network"]
+    )
+    assert police.refusals["data 200 days old, inspector"] == ["age:rank_too_low"]
+    assert police.releases >= 1 and police.reads_released > 0
+    assert sum(police.hits.values()) == result.audit_events.count("hotlist-hit") > 0
+    assert police.hits["misread"] >= 1 and police.misread_caught
+    assert {"hotlist-entry-added", "hotlist-hit-reviewed", "release-issued", "subject-access"} <= (
+        set(result.audit_events)
+    )
     # a second run starts afresh in its own directory
     again = run_demo(tmp_path / "demo", now=now, scale="tiny", seed=5)
     assert again.ingest.stored == result.ingest.stored

@@ -84,6 +84,7 @@ def as_payload(r: DemoResult) -> dict[str, object]:
         "charge_run_before_payments": asdict(r.charged_before_payments),
         "settled_reads_purged": r.settled_reads_purged,
         "notices": asdict(r.notices),
+        "police": asdict(r.police),
         "audit": {"ok": r.audit.ok, "entries": r.audit.entries, "events": r.audit_events},
         "seconds": r.seconds,
     }
@@ -147,6 +148,26 @@ def render(r: DemoResult) -> None:
         f"from the vault only for these); {r.settled_reads_purged:,} reads of "
         "vehicles that owed nothing or paid were deleted (with a receipt); reads behind unpaid "
         "or disputed charges are kept for enforcement."
+    )
+    p = r.police
+    out.print(
+        f"Police: {p.hotlist_entries} hotlist entries added before the reads arrived; real-time "
+        f"matching raised {sum(p.hits.values())} hits, each checked by a person: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(p.hits.items()))
+        + (" (a misread caught at confirmation)." if p.misread_caught else ".")
+    )
+    out.print(
+        table(
+            "Police requests",
+            ["request", "outcome", "failing rules"],
+            [[k, v, ", ".join(p.refusals.get(k, []))] for k, v in p.requests.items()],
+        )
+    )
+    out.print(
+        f"{p.releases} releases disclosed {p.reads_released:,} reads of "
+        f"{p.vehicles_released:,} vehicles, each an owner-only file with its SHA-256 audited; "
+        "a subject-access search for a released vehicle "
+        + ("flags delayed notice." if p.subject_access_delayed else "shows the release.")
     )
     events: dict[str, int] = {}
     for e in r.audit_events:

@@ -1,7 +1,8 @@
 """The demo: the whole system on the embedded default, end to end, on a synthetic London day.
 
-Simulate a reduced-scale day, register the cameras, ingest the reads, summarise the store, then
-charge the day under London's schemes. Later capabilities extend `run_demo` step by step.
+Simulate a reduced-scale day, register the cameras, hotlist a few vehicles, ingest the reads
+(raising hotlist hits), summarise the store, play a day of police requests and hit reviews
+(`services/police_demo.py`), then charge the day under London's schemes.
 
 The demo owns its data directory: it refuses to touch a non-empty directory that it did not
 create (marked by `.ringfence-demo`), so it can never wipe an operator's real data.
@@ -27,6 +28,7 @@ from ringfence.services.cameras import CameraImport, import_cameras
 from ringfence.services.charging import ChargeRun, import_register_file, run_stored
 from ringfence.services.ingest import IngestReport, ingest_file
 from ringfence.services.penalties import IssueReport, issue_notices
+from ringfence.services.police_demo import PoliceDay, police_day, watch_before_reads
 from ringfence.services.reads import StoreSummary, read_counts, store_summary, vrm_history
 from ringfence.services.retention import run_retention
 from ringfence.stores.readstore import LONDON, london_day_bounds
@@ -59,6 +61,7 @@ class DemoResult:
     charged_before_payments: ChargeRun
     settled_reads_purged: int
     notices: IssueReport
+    police: PoliceDay
     audit: VerifyReport
     audit_events: list[str]
     seconds: dict[str, float] = field(default_factory=dict)
@@ -107,6 +110,7 @@ def run_demo(
     ws.actor = "demo"
     try:
         cameras = import_cameras(ws, incoming / "cameras.csv")
+        watch = watch_before_reads(ws, incoming, day)
         started = clock()
         report = ingest_file(
             ws, incoming / f"reads-{day.isoformat()}.parquet", now=now, progress=progress
@@ -125,6 +129,9 @@ def run_demo(
         lookup = _example_lookup(ws, incoming, day)
         store = store_summary(ws)
         import_register_file(ws, "vehicles", incoming / "vehicles.parquet")
+        started = clock()
+        police = police_day(ws, incoming, day, watch, now=now)
+        timings["police"] = (clock() - started).total_seconds()
         started = clock()
         first_run = run_stored(ws, day, now=now)
         timings["charge"] = (clock() - started).total_seconds()
@@ -149,6 +156,7 @@ def run_demo(
             charged_before_payments=first_run,
             settled_reads_purged=sum(r.deleted for r in purged),
             notices=notices,
+            police=police,
             audit=verify(ws.audit.directory),
             audit_events=[e.event for e in ws.audit.entries()],
             seconds=timings,

@@ -46,7 +46,7 @@ from ringfence.policy import (
 )
 from ringfence.services.governance import current_book
 from ringfence.services.requests import AccessRefusedError, vehicle_reads_in_scope
-from ringfence.stores.state import AccessRequestRow, HotlistEntryRow, HotlistHitRow
+from ringfence.stores.state import AccessRequestRow, CameraRow, HotlistEntryRow, HotlistHitRow
 from ringfence.workspace import Workspace
 
 __all__ = [
@@ -576,14 +576,8 @@ def review_hit(
         assert entry is not None
         hit.status, hit.reviewed_by, hit.reviewed_at, hit.note = outcome, by, now, note
         shown = _hit_json(hit, entry)
-        camera, force = hit.camera_id, entry.force
-    borough = dict(
-        zip(
-            ws.cameras_table().column("camera_id").to_pylist(),
-            ws.cameras_table().column("borough_gss").to_pylist(),
-            strict=True,
-        )
-    ).get(camera)
+        camera = s.get(CameraRow, hit.camera_id)
+        borough, force = (camera.borough_gss if camera else None), entry.force
     ws.record(
         "hotlist-hit-reviewed",
         subject=hit_id,

@@ -99,8 +99,9 @@ def store_summary(ws: Workspace) -> StoreSummary:
     if files:
         # Counting rows reads only the Parquet footers.
         count = f"SELECT count(*) FROM {ws.reads.scan(files)}"
-        row = ws.reader().execute(count).fetchone()
-        reads = int(row[0]) if row else 0
+        # fetchall, not fetchone: the shared reader must not be left with an unfinished result.
+        rows = ws.reader().execute(count).fetchall()
+        reads = int(rows[0][0]) if rows else 0
     with ws.state.session() as s:
         by_reason = dict(
             s.execute(
