@@ -4,8 +4,9 @@ No I/O, no clock, no keys. The caller (`ringfence.services.hotlist`) builds the 
 each time the hotlist, the keys or the governance book change: one row per (key epoch, VRM
 pseudonym, network) that an entry may alert on, after asking the policy point per entry and
 network; an entry the policy refuses on a network simply has no row for it. Matching is then one
-hash join of a micro-batch of reads against that table, which is what keeps per-read latency
-flat at London's peak read rate.
+pass over a micro-batch of reads, which is what keeps per-read latency
+flat at London's peak read rate: a vectorised pre-filter on the pseudonym, then dictionary
+look-ups for the handful of reads that pass it (`WatchIndex`, built once per watch table).
 
 Tables (PyArrow):
     reads:    read_id, camera_id, captured_at, vrm_pseudonym, key_epoch, confidence, image_ref
@@ -17,10 +18,12 @@ Tables (PyArrow):
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["HIT_COLUMNS", "WATCH_SCHEMA", "empty_watch", "match"]
+__all__ = ["HIT_SCHEMA", "WATCH_SCHEMA", "WatchIndex", "empty_watch", "match"]
 
 WATCH_SCHEMA = pa.schema(
     [
@@ -31,15 +34,17 @@ WATCH_SCHEMA = pa.schema(
         ("not_before", pa.timestamp("us", tz="UTC")),
     ]
 )
-HIT_COLUMNS = (
-    "entry_id",
-    "read_id",
-    "camera_id",
-    "network",
-    "captured_at",
-    "confidence",
-    "image_ref",
-    "key_epoch",
+HIT_SCHEMA = pa.schema(
+    [
+        ("entry_id", pa.string()),
+        ("read_id", pa.string()),
+        ("camera_id", pa.string()),
+        ("network", pa.string()),
+        ("captured_at", pa.timestamp("us", tz="UTC")),
+        ("confidence", pa.float64()),
+        ("image_ref", pa.string()),
+        ("key_epoch", pa.int32()),
+    ]
 )
 
 
@@ -47,45 +52,61 @@ def empty_watch() -> pa.Table:
     return WATCH_SCHEMA.empty_table()
 
 
+class WatchIndex:
+    """The watch table prepared for matching many micro-batches: the pseudonyms as an Arrow
+    value set for the vectorised pre-filter, and dictionaries for the few reads that pass it."""
+
+    def __init__(self, cameras: pa.Table, watch: pa.Table) -> None:
+        watch = watch.cast(WATCH_SCHEMA)
+        self.pseudonyms = pc.unique(watch["vrm_pseudonym"])
+        self.network_of: dict[str, str] = dict(
+            zip(
+                cameras["camera_id"].to_pylist(),
+                cameras["network"].to_pylist(),
+                strict=True,
+            )
+        )
+        self.watched: dict[tuple[int, bytes, str], list[tuple[str, datetime]]] = {}
+        for row in watch.to_pylist():
+            key = (row["key_epoch"], row["vrm_pseudonym"], row["network"])
+            self.watched.setdefault(key, []).append((row["entry_id"], row["not_before"]))
+
+    def match(self, reads: pa.Table) -> pa.Table:
+        """Hits: one row per (entry, read) where the read's pseudonym, epoch and camera network
+        are watched for the entry and the read was taken no earlier than the entry was added."""
+        if reads.num_rows == 0 or not self.watched:
+            return _no_hits()
+        # Vectorised pre-filter: almost every read is of an unwatched vehicle.
+        keep = pc.is_in(reads["vrm_pseudonym"].cast(pa.binary()), value_set=self.pseudonyms)
+        candidates = reads.filter(keep)
+        if candidates.num_rows == 0:
+            return _no_hits()
+        rows: list[dict[str, object]] = []
+        for read in candidates.to_pylist():
+            network = self.network_of.get(read["camera_id"], "")
+            key = (int(read["key_epoch"]), bytes(read["vrm_pseudonym"]), network)
+            for entry_id, not_before in self.watched.get(key, []):
+                if read["captured_at"] >= not_before:
+                    rows.append(
+                        {
+                            "entry_id": entry_id,
+                            "read_id": read["read_id"],
+                            "camera_id": read["camera_id"],
+                            "network": network,
+                            "captured_at": read["captured_at"],
+                            "confidence": read["confidence"],
+                            "image_ref": read["image_ref"],
+                            "key_epoch": read["key_epoch"],
+                        }
+                    )
+        rows.sort(key=lambda r: (str(r["captured_at"]), str(r["read_id"])))
+        return pa.Table.from_pylist(rows, schema=HIT_SCHEMA)
+
+
 def match(reads: pa.Table, cameras: pa.Table, watch: pa.Table) -> pa.Table:
-    """Hits: one row per (entry, read) where the read's pseudonym, epoch and camera network are
-    watched for the entry and the read was taken no earlier than the entry was added."""
-    if reads.num_rows == 0 or watch.num_rows == 0:
-        return _no_hits(reads)
-    watch = watch.cast(WATCH_SCHEMA)
-    pseudonyms = reads["vrm_pseudonym"].cast(pa.binary())
-    # Cheap pre-filter: almost every read is of an unwatched vehicle.
-    keep = pc.is_in(pseudonyms, value_set=watch["vrm_pseudonym"])
-    if not pc.any(keep).as_py():
-        return _no_hits(reads)
-    candidates = pa.table(
-        {
-            "read_id": reads["read_id"].cast(pa.string()),
-            "camera_id": reads["camera_id"].cast(pa.string()),
-            "captured_at": reads["captured_at"].cast(pa.timestamp("us", tz="UTC")),
-            "vrm_pseudonym": pseudonyms,
-            "key_epoch": reads["key_epoch"].cast(pa.int32()),
-            "confidence": reads["confidence"].cast(pa.float64()),
-            "image_ref": reads["image_ref"].cast(pa.string()),
-        }
-    ).filter(keep)
-    located = candidates.join(cameras.select(["camera_id", "network"]), "camera_id")
-    joined = located.join(watch, ["key_epoch", "vrm_pseudonym", "network"], join_type="inner")
-    hits = joined.filter(pc.greater_equal(joined["captured_at"], joined["not_before"]))
-    return hits.select(list(HIT_COLUMNS)).sort_by(
-        [("captured_at", "ascending"), ("read_id", "ascending")]
-    )
+    """`WatchIndex(cameras, watch).match(reads)`, for a single batch."""
+    return WatchIndex(cameras, watch).match(reads)
 
 
-def _no_hits(_reads: pa.Table) -> pa.Table:
-    fields = {
-        "entry_id": pa.string(),
-        "read_id": pa.string(),
-        "camera_id": pa.string(),
-        "network": pa.string(),
-        "captured_at": pa.timestamp("us", tz="UTC"),
-        "confidence": pa.float64(),
-        "image_ref": pa.string(),
-        "key_epoch": pa.int32(),
-    }
-    return pa.schema(list(fields.items())).empty_table()
+def _no_hits() -> pa.Table:
+    return HIT_SCHEMA.empty_table()

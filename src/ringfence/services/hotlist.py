@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 from sqlalchemy import select
 
-from ringfence.domain.hotlist import WATCH_SCHEMA, empty_watch, match
+from ringfence.domain.hotlist import WATCH_SCHEMA, WatchIndex, empty_watch
 from ringfence.domain.reads import confusion_key_sql
 from ringfence.domain.sharing import GovernanceBook, Seriousness
 from ringfence.domain.vrm import confusion_key, normalise
@@ -253,9 +253,10 @@ class Matcher:
     """camera_id -> borough GSS code, for the audit."""
     refused: int
     """(entry, network) pairs the policy refused today: revoked, not covered or expired."""
+    index: WatchIndex
 
     def match(self, reads: pa.Table) -> pa.Table:
-        return match(reads, self.cameras, self.watch)
+        return self.index.match(reads)
 
 
 def build_matcher(
@@ -308,9 +309,11 @@ def build_matcher(
             )
         )
     cams = ws.cameras_table()
+    watch = pa.concat_tables(parts) if parts else empty_watch()
     return Matcher(
-        watch=pa.concat_tables(parts) if parts else empty_watch(),
+        watch=watch,
         cameras=cams.select(["camera_id", "network"]),
+        index=WatchIndex(cams, watch),
         forces=forces,
         boroughs=dict(
             zip(
