@@ -579,3 +579,25 @@ def test_pending_release_files_are_published_or_deleted_after_a_crash(store: Wor
     import hashlib
 
     assert hashlib.sha256(rel.path.read_bytes()).hexdigest() == rel.sha256
+
+
+def test_a_bulk_feed_is_refused_by_londons_instruments(store: Workspace) -> None:
+    out = requests.submit(
+        store,
+        requester=REQUESTER,
+        purpose=PURPOSE,
+        legal_basis="DPA2018_Part3",
+        case_ref="FEED-1",
+        seriousness="serious",
+        necessity="A continuous feed for the force's ANPR system.",
+        networks=COVERED,
+        data_classes=("vrm_text",),
+        window_start=TODAY,
+        window_end=TODAY,
+        now=NOW,
+        kind="bulk_feed",
+    )
+    assert out.status == "refused"
+    assert out.failure_codes == {"instrument:use"}
+    decided = [e for e in store.audit.entries() if e.event == "request-decided"]
+    assert decided[-1].attrs["kind"] == "bulk_feed" and decided[-1].attrs["outcome"] == "refused"

@@ -51,7 +51,15 @@ from ringfence.domain.sharing import GovernanceBook, Seriousness
 from ringfence.domain.vrm import normalise
 from ringfence.errors import InputError, NotFoundError, RingfenceError, StateError
 from ringfence.faults import crash_point
-from ringfence.policy import Decision, IssueRelease, Officer, PolicyContext, QueryReads, decide
+from ringfence.policy import (
+    BulkFeed,
+    Decision,
+    IssueRelease,
+    Officer,
+    PolicyContext,
+    QueryReads,
+    decide,
+)
 from ringfence.services.governance import current_book
 from ringfence.services.reads import reads_at_cameras, vrm_history
 from ringfence.stores.state import AccessRequestRow, ReleaseRow, ReleaseSubjectRow
@@ -77,7 +85,10 @@ __all__ = [
 ]
 
 LONDON = ZoneInfo("Europe/London")
-KINDS = ("vehicle_history", "location")
+KINDS = ("vehicle_history", "location", "bulk_feed")
+"""A bulk feed (every read on some networks, continuously) is asked of the policy like the others;
+London's instruments allow none, so it is refused. Delivering a feed is not built: an allowed
+feed request stops at review (`release` refuses it)."""
 STATUSES = ("submitted", "authorised", "approved", "narrowed", "refused", "released", "withdrawn")
 WITHDRAWABLE = ("submitted", "authorised", "approved", "narrowed")
 REVIEW_DECISIONS = ("approve", "narrow", "refuse")
@@ -406,10 +417,14 @@ def submit(
         if not clear:
             raise InputError("a vehicle history request needs at least one VRM")
         scope = {"vrms": clear}
-    else:
+    elif kind == "location":
         if vrms:
             raise InputError("a location query names cameras or boroughs, not VRMs")
         scope = _location_scope(ws, cameras, boroughs)
+    else:
+        if vrms or cameras or boroughs:
+            raise InputError("a bulk feed names networks only")
+        scope = {}
     _text("requester officer id", requester.officer_id)
     book = book or current_book(ws)
     request_id = f"REQ-{_london_day(now):%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
@@ -435,7 +450,11 @@ def submit(
         submitted_at=now,
         updated_at=now,
     )
-    decision = decide(_query(row, _Scope.asked(row)), _context(book, row, None, _london_day(now)))
+    context = _context(book, row, None, _london_day(now))
+    if kind == "bulk_feed":
+        decision = decide(BulkFeed(networks=frozenset(row.networks), purpose=purpose), context)
+    else:
+        decision = decide(_query(row, _Scope.asked(row)), context)
     refused = bool(decision.failure_codes - AWAITING_AUTHORISATION)
     row.decisions = [_decision_json("submitted", now, requester.officer_id, decision)]
     if refused:
@@ -652,6 +671,8 @@ def release(
             raise AccessRefusedError(
                 f"release of {request_id} refused: {_codes(decision)}", decision
             )
+        if kind == "bulk_feed":
+            raise StateError("delivering a bulk feed is not built: no release is made")
         if kind == "vehicle_history":
             reads, destroyed = _released_reads(ws, vrms, scope)
             place: dict[str, object] = {"vrms": vrms}
