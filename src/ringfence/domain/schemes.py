@@ -119,6 +119,7 @@ from ringfence.domain.compliance import (
     VehicleFacts,
 )
 from ringfence.domain.penalties import PenaltyTerms
+from ringfence.domain.toml_table import TomlTable
 from ringfence.errors import ConfigError, NotFoundError
 
 __all__ = [
@@ -151,7 +152,6 @@ REGISTRATION_EFFECTS = frozenset({"exempt", "grace", "discount", "meets_standard
 FULL_BASIS_POINTS = 10_000
 PACKAGED = "ringfence.schemes.london"
 
-_IDENT = re.compile(r"[a-z0-9_]+")
 _MONTH_DAY = re.compile(r"(\d\d)-(\d\d)")
 _CLOCK = re.compile(r"(\d\d):(\d\d)")
 
@@ -874,87 +874,7 @@ def load_scheme_book(directory: Path | None = None) -> SchemeBook:
     return SchemeBook(MappingProxyType(schemes))
 
 
-class _Fields:
-    """One TOML table being read: typed getters, errors naming file and field, unknown keys."""
-
-    def __init__(
-        self, data: Any, source: str, where: str, origins: Mapping[str, str] | None = None
-    ) -> None:
-        if not isinstance(data, dict):
-            raise ConfigError(f"{source}: {where}: expected a table")
-        self.data: dict[str, Any] = data
-        self.source, self.where, self.origins = source, where, origins or {}
-        self.used: set[str] = set()
-
-    def path(self, key: str) -> str:
-        prefix = self.origins.get(key, self.where)
-        return f"{prefix}.{key}" if prefix else key
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {self.path(key)}: {problem}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], what: str, default: Any = ...) -> Any:
-        self.used.add(key)
-        if key not in self.data:
-            if default is ...:
-                raise self.fail(key, "missing")
-            return default
-        value = self.data[key]
-        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
-            raise self.fail(key, f"expected {what}, got {value!r}")
-        if isinstance(value, datetime):  # a TOML date-time is also a date: refuse it
-            raise self.fail(key, f"expected {what}, got {value!r}")
-        return value
-
-    def text(self, key: str, default: Any = ...) -> Any:
-        return self.get(key, str, "text", default)
-
-    def ident(self, key: str, default: Any = ...) -> Any:
-        value = self.get(key, str, "an identifier (a-z, 0-9, _)", default)
-        if value is not None and value is not default and not _IDENT.fullmatch(value):
-            raise self.fail(key, f"expected an identifier (a-z, 0-9, _), got {value!r}")
-        return value
-
-    def whole(self, key: str, default: Any = ..., minimum: int = 0) -> Any:
-        value = self.get(key, int, "a whole number", default)
-        if isinstance(value, int) and value < minimum:
-            raise self.fail(key, f"must be at least {minimum}, got {value}")
-        return value
-
-    def day(self, key: str, default: Any = ...) -> Any:
-        return self.get(key, date, "a date (YYYY-MM-DD, unquoted)", default)
-
-    def flag(self, key: str, default: Any = ...) -> Any:
-        return self.get(key, bool, "true or false", default)
-
-    def idents(self, key: str, default: Any = ...) -> Any:
-        values = self.get(key, list, "a list of identifiers", default)
-        if values is default:
-            return default
-        if not values or not all(isinstance(v, str) and _IDENT.fullmatch(v) for v in values):
-            raise self.fail(key, f"expected a non-empty list of identifiers, got {values!r}")
-        return frozenset(values)
-
-    def tables(self, key: str, default: Any = ...) -> list[_Fields]:
-        values = self.get(key, list, "a list of tables", default)
-        if values is default:
-            return []
-        base = self.path(key)
-        return [_Fields(item, self.source, f"{base}[{i}]") for i, item in enumerate(values)]
-
-    def table(self, key: str) -> _Fields:
-        return _Fields(self.get(key, dict, "a table"), self.source, self.path(key))
-
-    def done(self) -> None:
-        if unknown := sorted(set(self.data) - self.used):
-            raise self.fail(unknown[0], "unknown field")
-
-
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
-
-
-def _month_day(f: _Fields, key: str) -> tuple[int, int] | None:
+def _month_day(f: TomlTable, key: str) -> tuple[int, int] | None:
     value = f.get(key, str, 'a month-day ("MM-DD")', None)
     if value is None:
         return None
@@ -968,7 +888,7 @@ def _month_day(f: _Fields, key: str) -> tuple[int, int] | None:
     return int(match[1]), int(match[2])
 
 
-def _clock(f: _Fields, key: str, value: Any) -> int:
+def _clock(f: TomlTable, key: str, value: Any) -> int:
     match = _CLOCK.fullmatch(value) if isinstance(value, str) else None
     minutes = int(match[1]) * 60 + int(match[2]) if match else -1
     if match is None or int(match[2]) >= 60 or not 0 <= minutes <= 1440:
@@ -976,14 +896,14 @@ def _clock(f: _Fields, key: str, value: Any) -> int:
     return minutes
 
 
-def _dated(f: _Fields) -> tuple[date, date | None]:
+def _dated(f: TomlTable) -> tuple[date, date | None]:
     start, end = f.day("effective_from"), f.day("effective_to", None)
     if end is not None and end <= start:
         raise f.fail("effective_to", f"must be after effective_from ({start}), got {end}")
     return start, end
 
 
-def _parse_hours(f: _Fields, key: str) -> dict[str, tuple[tuple[int, int], ...]]:
+def _parse_hours(f: TomlTable, key: str) -> dict[str, tuple[tuple[int, int], ...]]:
     hours: dict[str, tuple[tuple[int, int], ...]] = {}
     for entry in f.tables(key):
         days = entry.get("days", list, "a list of day names")
@@ -1010,7 +930,7 @@ def _parse_hours(f: _Fields, key: str) -> dict[str, tuple[tuple[int, int], ...]]
     return hours
 
 
-def _parse_closures(f: _Fields, key: str) -> tuple[Closure, ...]:
+def _parse_closures(f: TomlTable, key: str) -> tuple[Closure, ...]:
     closures = []
     for entry in f.tables(key, []):
         start = _month_day(entry, "from")
@@ -1027,7 +947,7 @@ def _parse_closures(f: _Fields, key: str) -> tuple[Closure, ...]:
     return tuple(closures)
 
 
-def _parse_tariffs(f: _Fields, key: str, bands: set[str]) -> tuple[Tariff, ...]:
+def _parse_tariffs(f: TomlTable, key: str, bands: set[str]) -> tuple[Tariff, ...]:
     tariffs = []
     for entry in f.tables(key):
         applies_when = entry.ident("applies_when")
@@ -1058,7 +978,7 @@ def _parse_tariffs(f: _Fields, key: str, bands: set[str]) -> tuple[Tariff, ...]:
     return tuple(tariffs)
 
 
-def _parse_penalty(f: _Fields) -> PenaltyTerms:
+def _parse_penalty(f: TomlTable) -> PenaltyTerms:
     """`ringfence.domain.penalties.PenaltyTerms` from its field names; missing ones default."""
     names = {spec.name for spec in dataclasses.fields(PenaltyTerms)}
     values = {name: f.whole(name) for name in sorted(names) if name in f.data}
@@ -1075,7 +995,7 @@ def _parse_version(
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: {where}: expected a table")
     origins = {k: "defaults" for k in defaults} | {k: where for k in raw}
-    f = _Fields({**defaults, **raw}, source, where, origins)
+    f = TomlTable({**defaults, **raw}, source, where, origins)
     start, end = _dated(f)
     payment = f.table("payment")
     pay_ahead, pay_after = payment.whole("pay_ahead_days"), payment.whole("pay_after_days")
@@ -1098,7 +1018,7 @@ def _parse_version(
     return version
 
 
-def _parse_standards(f: _Fields) -> tuple[Standard, ...]:
+def _parse_standards(f: TomlTable) -> tuple[Standard, ...]:
     standards = []
     for entry in f.tables("standards"):
         levels = []
@@ -1126,7 +1046,7 @@ def _parse_standards(f: _Fields) -> tuple[Standard, ...]:
     return tuple(standards)
 
 
-def _parse_exemptions(f: _Fields) -> tuple[VehicleExemption, ...]:
+def _parse_exemptions(f: TomlTable) -> tuple[VehicleExemption, ...]:
     exemptions = []
     for entry in f.tables("vehicle_exemptions", []):
         effect = entry.ident("effect")
@@ -1153,7 +1073,7 @@ def _parse_exemptions(f: _Fields) -> tuple[VehicleExemption, ...]:
     return tuple(exemptions)
 
 
-def _basis_points(f: _Fields, key: str) -> int:
+def _basis_points(f: TomlTable, key: str) -> int:
     value = f.get(key, (int, float), "a percentage", None)
     if value is None:
         return 0
@@ -1166,7 +1086,7 @@ def _basis_points(f: _Fields, key: str) -> int:
     return int(points)
 
 
-def _parse_effects(f: _Fields) -> tuple[RegistrationEffect, ...]:
+def _parse_effects(f: TomlTable) -> tuple[RegistrationEffect, ...]:
     effects = []
     for entry in f.tables("registration_effects", []):
         effect = entry.ident("effect")
@@ -1196,7 +1116,7 @@ def _parse_effects(f: _Fields) -> tuple[RegistrationEffect, ...]:
 
 
 def _parse_scheme(raw: dict[str, Any], source: str) -> Scheme:
-    f = _Fields(raw, source, "")
+    f = TomlTable(raw, source, "")
     scheme_id = f.ident("scheme_id")
     timezone = f.text("timezone")
     try:

@@ -42,7 +42,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ringfence.domain.schemes import _Fields
+from ringfence.domain.toml_table import TomlTable
 from ringfence.errors import ConfigError, NotFoundError
 
 __all__ = [
@@ -286,7 +286,7 @@ def load_governance_book(path: Path | None = None) -> GovernanceBook:
 
 def parse_governance_book(raw: Mapping[str, Any], source: str) -> GovernanceBook:
     """Build a book from parsed TOML; ``source`` names the file in errors."""
-    f = _Fields(dict(raw), source, "")
+    f = TomlTable(dict(raw), source, "")
     rules = _parse_rules(f.table("access"))
     instruments = tuple(_parse_instrument(i, rules) for i in f.tables("instruments"))
     if not instruments:
@@ -301,7 +301,7 @@ def parse_governance_book(raw: Mapping[str, Any], source: str) -> GovernanceBook
     return GovernanceBook(instruments, dpias, directions, rules, source)
 
 
-def _unique(f: _Fields, key: str, ids: list[Any]) -> None:
+def _unique(f: TomlTable, key: str, ids: list[Any]) -> None:
     seen: set[Any] = set()
     for value in ids:
         if value in seen:
@@ -309,7 +309,7 @@ def _unique(f: _Fields, key: str, ids: list[Any]) -> None:
         seen.add(value)
 
 
-def _codes(f: _Fields, key: str, allowed: frozenset[str] | None, default: Any = ...) -> Any:
+def _codes(f: TomlTable, key: str, allowed: frozenset[str] | None, default: Any = ...) -> Any:
     """A non-empty list of ``a_b:c_d`` codes, each in ``allowed`` when given."""
     values = f.get(key, list, "a list of codes", default)
     if values is default:
@@ -321,14 +321,14 @@ def _codes(f: _Fields, key: str, allowed: frozenset[str] | None, default: Any = 
     return frozenset(values)
 
 
-def _dated(f: _Fields) -> tuple[date, date | None]:
+def _dated(f: TomlTable) -> tuple[date, date | None]:
     start, end = f.day("effective_from"), f.day("effective_to", None)
     if end is not None and end <= start:
         raise f.fail("effective_to", f"must be after effective_from ({start}), got {end}")
     return start, end
 
 
-def _parse_rules(f: _Fields) -> AccessRules:
+def _parse_rules(f: TomlTable) -> AccessRules:
     ranks = f.get("ranks", list, "a list of ranks, lowest first")
     if not ranks or not all(isinstance(r, str) and _IDENT.fullmatch(r) for r in ranks):
         raise f.fail("ranks", f"expected a non-empty list of identifiers, got {ranks!r}")
@@ -365,7 +365,7 @@ def _parse_rules(f: _Fields) -> AccessRules:
     return rules
 
 
-def _legal_bases(f: _Fields) -> frozenset[str]:
+def _legal_bases(f: TomlTable) -> frozenset[str]:
     values = f.get("legal_bases", list, "a list of legal bases")
     if not values or not all(isinstance(v, str) and _LEGAL_BASIS.fullmatch(v) for v in values):
         raise f.fail(
@@ -374,7 +374,7 @@ def _legal_bases(f: _Fields) -> frozenset[str]:
     return frozenset(values)
 
 
-def _parse_instrument(f: _Fields, rules: AccessRules) -> Instrument:
+def _parse_instrument(f: TomlTable, rules: AccessRules) -> Instrument:
     start, end = _dated(f)
     signed_on = f.day("signed_on")
     if signed_on > start:
@@ -402,7 +402,7 @@ def _parse_instrument(f: _Fields, rules: AccessRules) -> Instrument:
     return instrument
 
 
-def _parse_dpia(f: _Fields, rules: AccessRules, networks: frozenset[str]) -> DPIA:
+def _parse_dpia(f: TomlTable, rules: AccessRules, networks: frozenset[str]) -> DPIA:
     status = f.ident("status")
     if status not in DPIA_STATUSES:
         raise f.fail("status", f"expected one of {', '.join(sorted(DPIA_STATUSES))}")
@@ -425,7 +425,7 @@ def _parse_dpia(f: _Fields, rules: AccessRules, networks: frozenset[str]) -> DPI
     return dpia
 
 
-def _parse_direction(f: _Fields, networks: frozenset[str]) -> Direction:
+def _parse_direction(f: TomlTable, networks: frozenset[str]) -> Direction:
     direction = Direction(
         reference=f.text("reference"),
         issuer=f.ident("issuer"),
@@ -439,9 +439,9 @@ def _parse_direction(f: _Fields, networks: frozenset[str]) -> Direction:
 def parse_dpia(raw: Mapping[str, Any], book: GovernanceBook, source: str) -> DPIA:
     """One DPIA as recorded later than the file (``raw`` as in a ``[[dpias]]`` table), checked
     against the book's networks and purposes."""
-    return _parse_dpia(_Fields(dict(raw), source, ""), book.rules, book.networks)
+    return _parse_dpia(TomlTable(dict(raw), source, ""), book.rules, book.networks)
 
 
 def parse_direction(raw: Mapping[str, Any], book: GovernanceBook, source: str) -> Direction:
     """One direction as recorded later than the file (``raw`` as in a ``[[directions]]`` table)."""
-    return _parse_direction(_Fields(dict(raw), source, ""), book.networks)
+    return _parse_direction(TomlTable(dict(raw), source, ""), book.networks)
