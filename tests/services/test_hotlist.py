@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ringfence.audit import verify
-from ringfence.domain.hotlist import WATCH_SCHEMA, match
+from ringfence.domain.hotlist import WATCH_SCHEMA, WatchIndex, match
 from ringfence.errors import InputError, StateError
 from ringfence.policy import Officer
 from ringfence.services import governance, hotlist, requests
@@ -184,7 +184,11 @@ def test_every_hit_needs_a_human_review_with_lookalikes_shown(
     assert verify(ws.data_dir / "audit").ok
 
 
-def test_pure_match_equals_a_brute_force_check() -> None:
+@pytest.mark.parametrize("small_batch", [10, 20_000], ids=["vector-filter", "set-filter"])
+def test_pure_match_equals_a_brute_force_check(
+    small_batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(WatchIndex, "SMALL_BATCH", small_batch)
     rng = random.Random(7)
     cams = pa.table({"camera_id": ["A", "B", "C"], "network": ["n1", "n2", "n3"]})
     plates = [bytes([i]) * 16 for i in range(30)]

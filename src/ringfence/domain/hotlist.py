@@ -56,9 +56,15 @@ class WatchIndex:
     """The watch table prepared for matching many micro-batches: the pseudonyms as an Arrow
     value set for the vectorised pre-filter, and dictionaries for the few reads that pass it."""
 
+    SMALL_BATCH = 20_000
+    """Up to this many reads, the pre-filter is a Python set look-up per read: Arrow's is_in
+    rebuilds its hash table of the whole watch list on every call, which dominates a
+    micro-batch once the hotlist is large. Bigger batches (a day's file) use is_in."""
+
     def __init__(self, cameras: pa.Table, watch: pa.Table) -> None:
         watch = watch.cast(WATCH_SCHEMA)
         self.pseudonyms = pc.unique(watch["vrm_pseudonym"])
+        self.pseudonym_set: frozenset[bytes] = frozenset(self.pseudonyms.to_pylist())
         self.network_of: dict[str, str] = dict(
             zip(
                 cameras["camera_id"].to_pylist(),
@@ -76,8 +82,13 @@ class WatchIndex:
         are watched for the entry and the read was taken no earlier than the entry was added."""
         if reads.num_rows == 0 or not self.watched:
             return _no_hits()
-        # Vectorised pre-filter: almost every read is of an unwatched vehicle.
-        keep = pc.is_in(reads["vrm_pseudonym"].cast(pa.binary()), value_set=self.pseudonyms)
+        # Pre-filter: almost every read is of an unwatched vehicle.
+        column = reads["vrm_pseudonym"].cast(pa.binary())
+        if reads.num_rows <= self.SMALL_BATCH:
+            hot = self.pseudonym_set
+            keep = pa.array([p in hot for p in column.to_pylist()], pa.bool_())
+        else:
+            keep = pc.is_in(column, value_set=self.pseudonyms)
         candidates = reads.filter(keep)
         if candidates.num_rows == 0:
             return _no_hits()
