@@ -626,3 +626,19 @@ def test_fast_path_never_accepts_what_the_slow_path_refuses(
         body = {k: v for k, v in d.items() if k != "hash"}
         edited = audit._line_for(body)[0][:-1]
     assert audit._fast_line(edited) == _slow_values(edited)
+
+
+def test_fast_path_is_not_fooled_by_keys_that_look_like_values(tmp_path: Path) -> None:
+    # Keys out of order, the line re-hashed so only the canonical check can object. Looking
+    # for `"...":` alone would read these keys as "", ",", ... (in order): find pairs instead.
+    log = AuditLog(tmp_path)
+    log.append("x-y", actor="a", at=T0, subject="s", why="w", attrs={"": ":", ":": "a", ",,": ":"})
+    line = log.log_path.read_bytes()[:-1]
+    assert b'"attrs":{"":":",",,":":",":":"a"}' in line
+    line = line.replace(b'",,":":",":":"a"', b'":":"a",",,":":"')
+    cut = line.rindex(b',"hash":"')
+    body = line[:cut] + line[cut + 75 :]
+    line = line[: cut + 9] + hashlib.sha256(body).hexdigest().encode() + line[cut + 73 :]
+    assert audit._fast_line(line) is None
+    log.log_path.write_bytes(line + b"\n")
+    assert [(p.kind, p.line) for p in verify(tmp_path).problems] == [("bad-entry", 1)]

@@ -706,11 +706,13 @@ def _check_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None, str]:
 
 # -- the fast path -------------------------------------------------------------------------
 # `_check_line` parses each line and re-serialises it to prove it canonical: most of the cost
-# of `verify`. A canonical line of this fixed schema is also exactly what one regular
-# expression describes: the keys in sorted order, each value a token as `json.dumps` writes it.
-# `_fast_line` matches that expression (in C) and accepts only lines `_check_line` accepts,
-# returning the same values; anything it does not accept, good or bad, goes to `_check_line`,
-# which decides and words the problem. So the fast path can cost speed, never a detection.
+# of `verify`. Its schema is fixed, so a canonical line can instead be recognised as text: one
+# regular expression (the keys in sorted order, each value a token exactly as `json.dumps`
+# writes it), run in C, plus a look at the few nested keys and at UTF-8 validity. `_fast_line`
+# accepts only lines `_check_line` accepts, and returns the same values; it declines anything
+# else, good or bad (and some good lines: keys with escapes, very long ints, a non-hex hash),
+# and `_check_line` decides those and words the problem. So it can cost speed, never a
+# detection; tests hold it to that, byte change by byte change.
 #
 # A string as json.dumps(ensure_ascii=False) writes it: any character but `"`, `\` and
 # U+0000..U+001F as itself; those as `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, or else
@@ -743,16 +745,18 @@ _FAST_LINE = re.compile(
     + rb',"why":' + _STRING
     + rb"\}"
 )  # fmt: skip
-# Inside a matched object a `"` that is not escaped only opens or closes a key or a value, so
-# `"...":` finds exactly the keys, in order.
-_KEY = re.compile(rb'"([^"\\\x00-\x1f]*+)":')
+# The keys of a matched object, found pair by pair: each search starts where the last pair
+# ended (at a comma, which no pair starts with) and the tokens end where they must, so it
+# takes exactly the object's own pairs in order; never a lookalike inside a value.
+_KEY_STRING_PAIR = re.compile(rb'"([^"\\\x00-\x1f]*+)":' + _STRING)
+_KEY_INT_PAIR = re.compile(rb'"([^"\\\x00-\x1f]*+)":' + _INT)
 
 
-def _sorted_keys(members: bytes) -> bool:
+def _sorted_keys(pairs: re.Pattern[bytes], members: bytes) -> bool:
     """Whether an object's (plain) keys are strictly increasing: sorted, none twice."""
-    if b',"' not in members:  # a `,"` only ever starts a member: there is at most one
+    if b',"' not in members:  # two members or more always have a `,"` between them
         return True
-    keys = _KEY.findall(members)
+    keys = pairs.findall(members)
     return keys == sorted(set(keys))  # equal only if increasing with no key twice
 
 
@@ -761,7 +765,9 @@ def _fast_line(raw: bytes) -> tuple[int, str, str, str] | None:
     m = _FAST_LINE.fullmatch(raw)
     if m is None or not (raw.isascii() or _is_utf8(raw)):
         return None
-    if not (_sorted_keys(m["attrs"]) and _sorted_keys(m["counts"])):
+    if not (
+        _sorted_keys(_KEY_STRING_PAIR, m["attrs"]) and _sorted_keys(_KEY_INT_PAIR, m["counts"])
+    ):
         return None
     start, end = m.span("hash")
     digest = hashlib.sha256(raw[:start])
