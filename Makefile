@@ -30,9 +30,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Full-scale London day: several minutes and about 8 GB; figures land in bench/out/*.json.
+# The audit benchmark verifies a 10-million-entry log (about 4.5 GB more, ~10 minutes).
 bench: $(STAMP)
 	$(BIN)/python bench/bench_foundation.py --scale full
 	$(BIN)/python bench/bench_charging.py
+	$(BIN)/python bench/bench_audit.py
 
 clean:
 	rm -rf $(VENV) ringfence-data .pytest_cache .mypy_cache .ruff_cache

@@ -7,17 +7,23 @@ import itertools
 import json
 import stat
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ringfence import audit
 from ringfence.audit import (
     GENESIS,
     AuditError,
     AuditLog,
     Checkpoint,
+    Draft,
     generate_signing_key,
     load_signing_key,
     public_key_hex,
@@ -30,16 +36,31 @@ FLIPS = (0x01, 0x20, 0x80, 0xFF)
 EVENTS = ["request-submitted", "release-issued", "hotlist-hit", "retention-run", "reads-queried"]
 
 
+def _draft(i: int) -> Draft:
+    return Draft(
+        EVENTS[i % len(EVENTS)],
+        actor=f"officer-{i % 3}",
+        at=T0 + timedelta(seconds=i),
+        subject=f"AR-2026-{i:04d}",
+        why="MD2977 s.2 — test £",  # non-ASCII on purpose: UTF-8 is part of the format
+        counts={"reads": i, "plates": i % 4},
+        attrs={"kind": "vehicle_history", "force": f"f{i % 2}"} if i % 3 else None,
+        digest=hashlib.sha256(str(i).encode()).hexdigest() if i % 2 else None,
+    )
+
+
 def _fill(log: AuditLog, n: int) -> None:
     for i in range(n):
+        d = _draft(i)
         log.append(
-            EVENTS[i % len(EVENTS)],
-            actor=f"officer-{i % 3}",
-            at=T0 + timedelta(seconds=i),
-            subject=f"AR-2026-{i:04d}",
-            why="MD2977 s.2 — test £",  # non-ASCII on purpose: UTF-8 is part of the format
-            counts={"reads": i, "plates": i % 4},
-            digest=hashlib.sha256(str(i).encode()).hexdigest() if i % 2 else None,
+            d.event,
+            actor=d.actor,
+            at=d.at,
+            subject=d.subject,
+            why=d.why,
+            counts=d.counts,
+            attrs=d.attrs,
+            digest=d.digest,
         )
 
 
@@ -346,3 +367,278 @@ def test_attrs_are_stored_chained_and_verified(tmp_path: Path) -> None:
     report = verify(tmp_path)
     assert not report.ok
     assert report.problems[0].line == 1
+
+
+# -- bulk appends ---------------------------------------------------------------------------
+def test_append_many_writes_what_append_writes(tmp_path: Path) -> None:
+    one_by_one = AuditLog(tmp_path / "one")
+    _fill(one_by_one, 40)
+    bulk = AuditLog(tmp_path / "bulk")
+    _fill(bulk, 3)  # a head written by append: append_many chains on from it
+    last = bulk.append_many((_draft(i) for i in range(3, 40)), chunk=7)  # chunks end mid-way
+    assert bulk.log_path.read_bytes() == one_by_one.log_path.read_bytes()
+    assert last == list(one_by_one.entries())[-1]
+    assert verify(bulk.directory).ok
+    assert bulk.append_many([]) is None
+
+
+def test_append_many_keeps_earlier_chunks_when_an_entry_is_refused(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    drafts = [_draft(i) for i in range(10)]
+    drafts[6] = Draft("release-issued", actor="a", at=T0, subject="AB12CDE", why="w")
+    with pytest.raises(AuditError, match="clear VRM"):
+        log.append_many(drafts, chunk=4)
+    assert [e.seq for e in log.entries()] == [1, 2, 3, 4]  # the first chunk; none of the second
+    assert verify(log.directory).ok
+    with pytest.raises(ValueError, match="chunk"):
+        log.append_many(drafts, chunk=0)
+
+
+def test_an_attrs_key_named_hash_verifies(tmp_path: Path) -> None:
+    # An attrs member `,"hash":"...` comes before the entry's own hash field: the hash must be
+    # cut at the field, not at the first lookalike (a false hash-mismatch on an honest log).
+    log = AuditLog(tmp_path)
+    log.append("x-y", actor="a", at=T0, subject="s", why="w", attrs={"a": "1", "hash": "2"})
+    assert verify(tmp_path).ok
+    with slow_path_only():
+        assert verify(tmp_path).ok
+
+
+# -- the fast path agrees with the definition -----------------------------------------------
+@contextmanager
+def slow_path_only() -> Iterator[None]:
+    """Within it, verify checks every line the slow way (`_check_line`) only."""
+    saved = audit._fast_line
+    audit._fast_line = lambda raw: None
+    try:
+        yield
+    finally:
+        audit._fast_line = saved
+
+
+def _slow_values(raw: bytes) -> tuple[int, str, str, str] | None:
+    d, digest, _ = audit._check_line(raw)
+    if digest is None:
+        return None
+    assert d is not None
+    return d["seq"], d["prev"], d["hash"], digest
+
+
+def _report_of(directory: Path, **kwargs: object) -> tuple[object, ...]:
+    r = verify(directory, **kwargs)  # type: ignore[arg-type]
+    return (r.entries, r.last_seq, r.last_hash, r.attested_seq, r.problem_count, r.problems)
+
+
+def _tampered(lines: list[bytes], how: str) -> list[bytes]:
+    forged = json.loads(lines[8])
+    forged["why"] = "forged"
+    out = list(lines)
+    if how == "edit":
+        out[12] = out[12].replace(b'"reads":12', b'"reads":13')
+    elif how == "edit-hash":
+        out[12] = out[12].replace(b'"hash":"', b'"hash":"0', 1)[:-66] + out[12][-65:]
+    elif how == "re-space":
+        out[5] = out[5].replace(b'","', b'", "', 1)
+    elif how == "escape":
+        out[5] = out[5].replace(b"\xc2\xa3", b"\\u00a3")  # £ as \\u00a3: same value, not canonical
+    elif how == "surrogate":
+        out[5] = out[5].replace(b"\xc2\xa3", b"\xed\xa0\x80")  # json.loads takes it; UTF-8 does not
+    elif how == "delete":
+        del out[9]
+    elif how == "insert":
+        out.insert(9, json.dumps(forged, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+    elif how == "reorder":
+        out[3], out[17] = out[17], out[3]
+    elif how == "duplicate-key":
+        out[4] = out[4].replace(b'"counts":{', b'"counts":{"plates":9,', 1)
+    elif how == "unsorted-key":
+        out[4] = out[4].replace(b'"plates":0,"reads":4', b'"reads":4,"plates":0')
+    elif how == "garbage":
+        out[20] = b"not json at all\n"
+    elif how == "torn":
+        out[-1] = out[-1][:-1]
+    elif how == "truncate":
+        out = out[:25]
+    else:  # pragma: no cover
+        raise AssertionError(how)
+    return out
+
+
+TAMPERING = [
+    "edit",
+    "edit-hash",
+    "re-space",
+    "escape",
+    "surrogate",
+    "delete",
+    "insert",
+    "reorder",
+    "duplicate-key",
+    "unsorted-key",
+    "garbage",
+    "torn",
+    "truncate",
+]
+
+
+@pytest.mark.parametrize("how", TAMPERING)
+def test_fast_and_slow_paths_report_the_same(
+    log: AuditLog, key: Ed25519PrivateKey, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log.checkpoint(key, T0 + timedelta(hours=1))
+    tampered = _tampered(_lines(log), how)
+    assert tampered != _lines(log)
+    _write(log, tampered)
+    public = public_key_hex(key)
+    fast = _report_of(log.directory, public_key=public)
+    with slow_path_only():
+        slow = _report_of(log.directory, public_key=public)
+    assert fast == slow
+    assert fast[4] > 0, how  # and something was found
+    monkeypatch.setattr(audit, "_READ_BLOCK", 97)  # lines cut across reads: the same report
+    assert _report_of(log.directory, public_key=public) == fast
+
+
+def test_fast_path_takes_ordinary_lines(log: AuditLog) -> None:
+    for raw in _lines(log):
+        assert audit._fast_line(raw[:-1]) == _slow_values(raw[:-1]) is not None
+
+
+def test_every_single_byte_change_is_reported_alike_by_both_paths(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    _fill(log, 4)
+    original = log.log_path.read_bytes()
+    for pos in range(len(original)):
+        data = bytearray(original)
+        data[pos] ^= FLIPS[pos % len(FLIPS)]
+        log.log_path.write_bytes(bytes(data))
+        fast = _report_of(tmp_path)
+        with slow_path_only():
+            assert _report_of(tmp_path) == fast, pos
+
+
+# Text that stresses JSON escaping: quotes, backslashes, controls, DEL, non-ASCII, astral.
+_TRICKY = st.one_of(
+    st.just("hash"),  # as an attrs key: a lookalike of the hash field before it
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from(list('"\\/\x00\x01\x08\t\n\x0b\x0c\r\x1f\x7f é£€\u2028😀,:{}')),
+            st.characters(blacklist_categories=("Cs",)),
+        ),
+        max_size=12,
+    ),
+)
+
+
+_PLAIN = st.text(alphabet="abc_é😀 ,:-0", max_size=6)
+
+
+@st.composite
+def _lines_and_mutations(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
+    body = {
+        # Mostly well-formed, so that the fast path has lines to accept and then to mutate.
+        "seq": draw(st.one_of(st.integers(-3, 10**6), st.integers(-(10**20), 10**20))),
+        "at": draw(st.sampled_from(["2026-11-28T12:00:00.000000Z"] * 5 + ["2026-1-28T12:00Z"])),
+        "actor": draw(_TRICKY),
+        "event": draw(st.sampled_from(["release-issued", "a", "x-1-y", "Bad_Event"])),
+        "subject": draw(_TRICKY),
+        "why": draw(_TRICKY),
+        "counts": draw(
+            st.dictionaries(
+                _TRICKY, st.integers(-(10**19), 10**19) | st.integers(-9, 99), max_size=4
+            )
+        ),
+        # mostly plain keys: keys with escapes always take the slow path
+        "attrs": draw(st.dictionaries(st.one_of(_PLAIN, _TRICKY), _TRICKY, max_size=4)),
+        "digest": draw(st.one_of(st.none(), _TRICKY, st.just("ab" * 32))),
+        "prev": draw(st.sampled_from(["cd" * 32] * 4 + ["CD" * 32, "x"])),
+    }
+    line = audit._line_for(body)[0][:-1]
+    mutations = []
+    for _ in range(draw(st.integers(1, 6))):
+        pos = draw(st.integers(0, len(line) - 1))
+        byte = draw(
+            st.sampled_from([b" ", b'"', b"\\", b"\x00", b"\x80", b"\xc3", b",", b"0", b"-"])
+        )
+        kind = draw(st.sampled_from(["flip", "set", "insert", "delete"]))
+        if kind == "flip":
+            mutated = line[:pos] + bytes([line[pos] ^ FLIPS[pos % len(FLIPS)]]) + line[pos + 1 :]
+        elif kind == "set":
+            mutated = line[:pos] + byte + line[pos + 1 :]
+        elif kind == "insert":
+            mutated = line[:pos] + byte + line[pos:]
+        else:
+            mutated = line[:pos] + line[pos + 1 :]
+        mutations.append(mutated)
+    return line, mutations
+
+
+@settings(max_examples=400, deadline=None)
+@given(_lines_and_mutations())
+def test_fast_path_accepts_only_what_the_slow_path_accepts(
+    case: tuple[bytes, list[bytes]],
+) -> None:
+    line, mutations = case
+    for raw in [line, *mutations]:
+        fast = audit._fast_line(raw)
+        if fast is not None:  # the fast path may decline anything, but never disagree
+            assert fast == _slow_values(raw), raw
+
+
+@pytest.mark.parametrize(
+    ("canonical", "other"),
+    [
+        (b'"reads":0', b'"reads":-0'),  # the same value, written otherwise: not canonical
+        (b'"reads":0', b'"reads":00'),
+        (b'"plates":3', b'"plates":03'),
+        (b"MD2977 s.2", b"MD2977 s\\u002e2"),
+        (b"MD2977 s.2", b"MD2977 s\\u002E2"),
+        (b"MD2977 s.2", b"MD2977\\u0020s.2"),
+        (b"\xc2\xa3", b"\\u00a3"),
+        (b"officer-1", b"officer\\/1"),
+        (b'"why":"', b'"why":"\\u0008'),  # a control with a short form, in the long one
+        (b'"why":"', b'"why":"\\u000A'),
+        (b'"why":"', b'"why":"\\U0008'),
+        (b'"why":"', b'"why":"\\x'),
+        (b'"why":"', b'"why":"\\'),
+        (b'"why":"', b'"why":"\x01'),  # a raw control character
+        (b'"why":"', b'"why":"\xc3'),  # not UTF-8
+        (b'"why":"', b'"why":"\xed\xa0\x80'),  # an encoded surrogate
+        (b'"counts":{', b'"counts":{"plates":1,'),  # a key twice
+        (b'"plates":1,"reads":1', b'"reads":1,"plates":1'),  # keys out of order
+        (b'"force":"f1","kind"', b'"kind":"vehicle_history","force":"f1","kind"'),
+        (b'"force":"f1","kind"', b'"kind"'),  # still fine: one member fewer, re-hashed below
+        (b'"digest":null', b'"digest":nul'),
+        (b'"digest":null', b'"digest":true'),
+        (b'"seq":4', b'"seq":4.0'),
+        (b'"seq":4', b'"seq":true'),
+        (b'"reads":1', b'"reads":1e0'),
+    ],
+)
+def test_fast_path_never_accepts_what_the_slow_path_refuses(
+    log: AuditLog, canonical: bytes, other: bytes
+) -> None:
+    line = next(raw[:-1] for raw in _lines(log) if canonical in raw)
+    edited = line.replace(canonical, other, 1)
+    d, digest, _ = audit._check_line(edited)
+    if digest is not None:  # still canonical: re-hash it, so only the form is in question
+        assert d is not None
+        body = {k: v for k, v in d.items() if k != "hash"}
+        edited = audit._line_for(body)[0][:-1]
+    assert audit._fast_line(edited) == _slow_values(edited)
+
+
+def test_fast_path_is_not_fooled_by_keys_that_look_like_values(tmp_path: Path) -> None:
+    # Keys out of order, the line re-hashed so only the canonical check can object. Looking
+    # for `"...":` alone would read these keys as "", ",", ... (in order): find pairs instead.
+    log = AuditLog(tmp_path)
+    log.append("x-y", actor="a", at=T0, subject="s", why="w", attrs={"": ":", ":": "a", ",,": ":"})
+    line = log.log_path.read_bytes()[:-1]
+    assert b'"attrs":{"":":",",,":":",":":"a"}' in line
+    line = line.replace(b'",,":":",":":"a"', b'":":"a",",,":":"')
+    cut = line.rindex(b',"hash":"')
+    body = line[:cut] + line[cut + 75 :]
+    line = line[: cut + 9] + hashlib.sha256(body).hexdigest().encode() + line[cut + 73 :]
+    assert audit._fast_line(line) is None
+    log.log_path.write_bytes(line + b"\n")
+    assert [(p.kind, p.line) for p in verify(tmp_path).problems] == [("bad-entry", 1)]
