@@ -107,7 +107,16 @@ def test_bootstrap_is_repeatable_for_a_seed() -> None:
 
 def test_groups_are_equal_count_by_rank() -> None:
     assert group_of([50, 10, 40, 20, 30, 60, 90, 80, 70, 100], 5).tolist() == [
-        2, 0, 1, 0, 1, 2, 4, 3, 3, 4
+        2,
+        0,
+        1,
+        0,
+        1,
+        2,
+        4,
+        3,
+        3,
+        4,
     ]
 
 
@@ -159,7 +168,9 @@ def test_finding_keeps_acronyms() -> None:
     from ringfence.oversight.equality import Correlation, QuintileRatio
 
     pcn = next(i for i in INDICATORS if i.key == "pcns_per_1000_vehicles")
-    text = finding(pcn, "Black", "borough", Correlation(0.1, -0.2, 0.4, 33), QuintileRatio(5, 2, 1, 2))
+    text = finding(
+        pcn, "Black", "borough", Correlation(0.1, -0.2, 0.4, 33), QuintileRatio(5, 2, 1, 2)
+    )
     assert "between PCNs per 1,000" in text and "2.00 times" in text
 
 

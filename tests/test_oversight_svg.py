@@ -47,7 +47,9 @@ def test_bar_chart_and_scatter_and_lines() -> None:
     bars = parse(svg.bar_chart(["a", "b", "c"], [3.0, 0.0, np.nan], title="t", unit="u"))
     rects = [r for r in bars.findall(".//s:rect", NS) if r.get("class") == "bar"]
     assert len(rects) == 3 and float(rects[0].get("width", "0")) > 0
-    dots = parse(svg.scatter([1, 2, np.nan, 4], [1, 1, 1, np.nan], title="t", x_label="x", y_label="y"))
+    dots = parse(
+        svg.scatter([1, 2, np.nan, 4], [1, 1, 1, np.nan], title="t", x_label="x", y_label="y")
+    )
     assert len([c for c in dots.findall(".//s:circle", NS) if c.get("class") == "dot"]) == 2
     lines = parse(
         svg.line_chart(

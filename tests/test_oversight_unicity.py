@@ -108,7 +108,10 @@ def test_shorter_key_rotation_cuts_traces_into_windows() -> None:
 
     def traces(period: int) -> int:
         rel = sightings_sql(
-            "SELECT * FROM reads", spatial="camera", temporal="day", rotation_days=period,
+            "SELECT * FROM reads",
+            spatial="camera",
+            temporal="day",
+            rotation_days=period,
             anchor_day=anchor,
         )
         return estimate_unicity(con, rel, ks=[1], sample=100, seed=1)[0].traces

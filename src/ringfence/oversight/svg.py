@@ -194,7 +194,12 @@ def _legend(
     lows = [float("nan"), *edges[:-1]] if len(edges) else []
     colours = colour_of(edges, edges, palette) if len(edges) else []
     for lo, hi, colour in zip(lows, edges, colours, strict=True):
-        text = f"up to {number(hi)}" if not np.isfinite(lo) else f"{number(lo)} to {number(hi)}"
+        if hi == 0:
+            text = "0"
+        elif not np.isfinite(lo):
+            text = f"up to {number(hi)}"
+        else:
+            text = f"{number(lo)} to {number(hi)}"
         out.append(
             f"<rect x='{_fmt(x0)}' y='{_fmt(y)}' width='14' height='12' fill='{colour}' "
             f"stroke='#999'/><text x='{_fmt(x0 + 20)}' y='{_fmt(y + 10)}' {FONT} "
@@ -270,8 +275,8 @@ def scatter(
     title: str,
     x_label: str,
     y_label: str,
-    width: float = 460.0,
-    height: float = 340.0,
+    width: float = 640.0,
+    height: float = 360.0,
 ) -> str:
     """One `<circle class='dot'>` per finite (x, y) pair, on linear axes from zero."""
     xa = np.asarray(x, dtype=np.float64)
@@ -318,11 +323,15 @@ def line_chart(
     x_label: str,
     y_label: str,
     y_max: float = 1.0,
-    width: float = 460.0,
+    width: float = 560.0,
     height: float = 300.0,
 ) -> str:
-    """One `<polyline class='series'>` per named series; x is spread over its own range."""
-    left, right, top, bottom = 50.0, 150.0, 34.0, 40.0
+    """One `<polyline class='series'>` per named series; x is spread over its own range.
+
+    Each series has its own dash pattern and marker size, so series that coincide (unicity is
+    often 1 at several resolutions) stay visible on top of each other.
+    """
+    left, right, top, bottom = 50.0, 160.0, 34.0, 40.0
     pw, ph = width - left - right, height - top - bottom
     xs = [p[0] for pts in series.values() for p in pts]
     x0, x1 = (min(xs), max(xs)) if xs else (0.0, 1.0)
@@ -352,16 +361,25 @@ def line_chart(
         f"<text x='12' y='{_fmt(top + ph / 2)}' {FONT} font-size='11' text-anchor='middle' "
         f"transform='rotate(-90 12 {_fmt(top + ph / 2)})'>{escape(y_label)}</text>"
     )
+    dashes = ("", "7 3", "2 3", "10 3 2 3", "4 4", "1 2")
     for i, (name, pts) in enumerate(series.items()):
         colour = colours[i % len(colours)]
-        coords = " ".join(
-            f"{_fmt(left + (a - x0) / xspan * pw)},{_fmt(top + ph - min(b, y_max) / y_max * ph)}"
+        xy = [
+            (left + (a - x0) / xspan * pw, top + ph - min(b, y_max) / y_max * ph)
             for a, b in pts
             if np.isfinite(b)
+        ]
+        coords = " ".join(f"{_fmt(a)},{_fmt(b)}" for a, b in xy)
+        dash = dashes[i % len(dashes)]
+        marks = "".join(
+            f"<circle cx='{_fmt(a)}' cy='{_fmt(b)}' r='{_fmt(4.5 - 0.6 * (i % 6))}' "
+            f"fill='{colour}'/>"
+            for a, b in xy
         )
         body.append(
             f"<polyline class='series' points='{coords}' fill='none' stroke='{colour}' "
-            f"stroke-width='2'><title>{escape(name)}</title></polyline>"
+            f"stroke-width='2' stroke-dasharray='{dash}'><title>{escape(name)}</title></polyline>"
+            f"{marks}"
             f"<text x='{_fmt(left + pw + 8)}' y='{_fmt(top + 10 + i * 14)}' {FONT} "
             f"font-size='10' fill='{colour}'>{escape(name)}</text>"
         )

@@ -286,10 +286,14 @@ def _to_boroughs(msoa: Areas, boroughs: Areas, values: F64) -> F64:
     return np.bincount(parent, weights=values, minlength=len(boroughs)).astype(np.float64)
 
 
-def msoa_counts(msoa: Areas, inputs: EqualityInputs, cameras: pa.Table) -> dict[str, F64]:
-    """Numerators per MSOA; cameras, reads and hits by where the camera stands."""
-    cam_ids = cameras.column("camera_id").to_pylist()
-    where = msoa.locate(cameras.column("lon").to_numpy(), cameras.column("lat").to_numpy())
+def msoa_counts(msoa: Areas, inputs: EqualityInputs, in_service: pa.Table) -> dict[str, F64]:
+    """Numerators per MSOA. Cameras are the fixed ones in service (`in_service`); reads and hits
+    count at every registered camera, decommissioned or mobile too, where it is recorded as
+    standing, so no read is lost from the totals."""
+    every = inputs.cameras
+    cam_ids = every.column("camera_id").to_pylist()
+    where = msoa.locate(every.column("lon").to_numpy(), every.column("lat").to_numpy())
+    fixed = msoa.locate(in_service.column("lon").to_numpy(), in_service.column("lat").to_numpy())
     n_days = max(len(inputs.days), 1)
 
     def at_cameras(per_camera: Mapping[str, int]) -> F64:
@@ -297,7 +301,7 @@ def msoa_counts(msoa: Areas, inputs: EqualityInputs, cameras: pa.Table) -> dict[
         return np.bincount(where, weights=weights, minlength=len(msoa)).astype(np.float64)
 
     counts = {
-        "cameras": np.bincount(where, minlength=len(msoa)).astype(np.float64),
+        "cameras": np.bincount(fixed, minlength=len(msoa)).astype(np.float64),
         "reads_per_day": at_cameras(inputs.reads_per_camera) / n_days,
         "hotlist_hits": at_cameras(inputs.hotlist_hits_by_camera),
     }
@@ -476,6 +480,8 @@ def compute_equality(inputs: EqualityInputs, settings: OversightSettings) -> Equ
 CAVEATS = (
     "Cameras, reads and hotlist hits are counted where the camera stands; vehicles read, PCNs "
     "and police requests where the vehicle's keeper lives (Census 2021 residents and cars).",
+    "Police requests count every request recorded (any outcome, refused ones too) once per "
+    "VRM asked about, by the keeper's MSOA.",
     "Residents' vehicles are Census 2021 cars and vans (a lower bound), so shares can exceed "
     "what a register count would give.",
     "Associations are between areas, not people: an area-level correlation says nothing about "
