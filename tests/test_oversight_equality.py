@@ -183,3 +183,17 @@ def test_census_areas_load_and_locate_points() -> None:
     where = boroughs.locate([-0.0916, -0.1100], [51.5155, 51.5080])
     assert boroughs.codes[where[0]] == "E09000001"
     assert where[1] >= 0
+
+
+def test_exposure_counts_each_groups_residents_in_the_masked_areas() -> None:
+    from ringfence.services.oversight_equality import exposure
+
+    a = tiny_areas(4)
+    a.ethnic["Black"][:] = [100.0, 300.0, 0.0, 600.0]
+    covered = np.array([True, False, False, True])
+    ringed = np.array([False, True, False, False])
+    rows = {r["group"]: r for r in exposure(a, covered, covered | ringed, ringed)}
+    black = rows["Black"]
+    assert (black["residents"], black["covered"], black["ringed"]) == (1000, 700, 300)
+    assert black["covered_share"] == pytest.approx(0.7) and black["ringed_share"] == 0.3
+    assert rows["All residents"]["covered"] == 1000 + 4000  # populations 1..4 thousand

@@ -222,6 +222,8 @@ def quintile_ratio(
 
 def _strength(rho: float) -> str:
     r = abs(rho)
+    if r < 0.1:
+        return "a very weak"
     return "a weak" if r < 0.3 else "a moderate" if r < 0.5 else "a strong"
 
 

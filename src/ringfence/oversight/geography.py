@@ -21,15 +21,15 @@ import shapely
 
 DATA_PACKAGE = "ringfence.data.london"
 LEVELS = ("borough", "msoa")
-#: Census ethnic groups, as (label, count column) pairs; the first four sum to all residents
-#: with `eth_other`; White British is a subset of White.
+#: Census ethnic groups, as (label, count column) pairs. The six partition all residents:
+#: "White other" is not published, so it is `eth_white` minus `eth_white_british`.
 ETHNIC_GROUPS = (
     ("Asian", "eth_asian"),
     ("Black", "eth_black"),
     ("Mixed", "eth_mixed"),
     ("Other", "eth_other"),
     ("White British", "eth_white_british"),
-    ("White other", "eth_white_other"),
+    ("White other", "eth_white - eth_white_british"),
 )
 #: Composition measures the indicators are compared against (percent of residents).
 COMPOSITION = {
@@ -99,11 +99,19 @@ def _floats(rows: list[dict[str, str]], column: str) -> F64:
     return np.array([float(r[column]) for r in rows], dtype=np.float64)
 
 
+def _difference(rows: list[dict[str, str]], expression: str) -> F64:
+    """A derived group given as "column - column"."""
+    left, right = (c.strip() for c in expression.split(" - "))
+    result: F64 = _floats(rows, left) - _floats(rows, right)
+    return result
+
+
 def _areas(level: str, rows: list[dict[str, str]], key: str, geo: dict[str, Any]) -> Areas:
     rows = sorted(rows, key=lambda r: r[key])
-    ethnic = {label: _floats(rows, col) for label, col in ETHNIC_GROUPS if col in rows[0]}
-    # White other is not a published column: White minus White British
-    ethnic["White other"] = _floats(rows, "eth_white") - _floats(rows, "eth_white_british")
+    ethnic = {
+        label: _floats(rows, col) if col in rows[0] else _difference(rows, col)
+        for label, col in ETHNIC_GROUPS
+    }
     return Areas(
         level=level,
         codes=tuple(r[key] for r in rows),
@@ -114,7 +122,7 @@ def _areas(level: str, rows: list[dict[str, str]], key: str, geo: dict[str, Any]
         population=_floats(rows, "population_2021"),
         cars=_floats(rows, "cars_vans_min"),
         composition={c: _floats(rows, c) for c in COMPOSITION},
-        ethnic={label: ethnic[label] for label, _ in ETHNIC_GROUPS},
+        ethnic=ethnic,
     )
 
 

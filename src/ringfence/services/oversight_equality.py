@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from importlib.resources import files
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -411,7 +412,43 @@ def scenario_rings(
                 exposure=exposure(msoa, covered, enclosed, ringed),
             )
         )
+    for before, after in pairwise(out):
+        for old, new in zip(before.exposure, after.exposure, strict=True):
+            # what sharing one more network adds, for each group
+            new["covered_gain"] = new["covered"] - old["covered"]
+            new["ringed_gain"] = new["ringed"] - old["ringed"]
     return out
+
+
+def exposure_summary(rings: Sequence[ScenarioRings]) -> list[str]:
+    """One sentence per scenario: who lives inside rings of steel, and who gains exposure."""
+    lines = []
+    previous: ScenarioRings | None = None
+    for r in rings:
+        rows = {row["group"]: row for row in r.exposure}
+        groups = [g for g in rows if g != "All residents"]
+        most = max(groups, key=lambda g: rows[g]["ringed_share"])
+        least = min(groups, key=lambda g: rows[g]["ringed_share"])
+        verb = "is" if len(r.scenario.networks) == 1 else "are"
+        head = (
+            f"If {', '.join(r.scenario.networks)} {verb} shared, "
+            f"{rows['All residents']['ringed']:,} residents "
+            f"({100 * rows['All residents']['ringed_share']:.1f}%) live inside a ring of steel; "
+            f"the most exposed group is {most} ({100 * rows[most]['ringed_share']:.1f}%), the "
+            f"least {least} ({100 * rows[least]['ringed_share']:.1f}%)"
+        )
+        if previous is not None:
+            gain = rows["All residents"]["ringed_gain"]
+            top = max(groups, key=lambda g: rows[g]["ringed_gain"] / max(rows[g]["residents"], 1))
+            head += (
+                f". Compared with {previous.scenario.name}, {gain:,} more residents are ringed, "
+                f"the largest gain relative to its size for {top} residents "
+                f"(+{100 * rows[top]['ringed_gain'] / max(rows[top]['residents'], 1):.1f} "
+                "points)"
+            )
+        lines.append(head + ".")
+        previous = r
+    return lines
 
 
 def exposure(
@@ -429,6 +466,8 @@ def exposure(
             value = float(residents[mask].sum())
             row[name] = round(value)
             row[f"{name}_share"] = value / total if total else float("nan")
+        # against sharing nothing; `scenario_rings` makes it against the previous scenario
+        row["covered_gain"], row["ringed_gain"] = row["covered"], row["ringed"]
         rows.append(row)
     return rows
 
@@ -588,6 +627,7 @@ def report_json(report: EqualityReport) -> dict[str, Any]:
             }
             for r in report.rings
         ],
+        "exposure_summary": exposure_summary(report.rings),
         "boroughs": area_rows(report, "borough"),
         "notes": report.notes,
         "seconds": round(report.seconds, 2),
@@ -746,7 +786,8 @@ def equality_html(report: EqualityReport, figures: Sequence[tuple[str, str, str]
         ),
         (
             "Rings of steel and exposure to police access",
-            "".join(
+            html.bullets(exposure_summary(report.rings))
+            + "".join(
                 html.subheading(r.scenario.name)
                 + html.paragraphs(
                     [
