@@ -124,3 +124,11 @@ def test_shorter_key_rotation_cuts_traces_into_windows() -> None:
 def test_k_outside_the_mask_is_refused(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(ValueError):
         estimate_unicity(con, "SELECT * FROM t", ks=[63], sample=10, seed=1)
+
+
+def test_median_points_of_unique_traces_is_what_an_attacker_learns() -> None:
+    con = duckdb.connect()
+    rows = [("solo", f"p{i}") for i in range(7)] + [("t1", "q"), ("t2", "q")]
+    con.register("t", pa.table({"trace": [r[0] for r in rows], "point": [r[1] for r in rows]}))
+    one = estimate_unicity(con, "SELECT * FROM t", ks=[1], sample=10, seed=4)[0]
+    assert (one.unique, one.eligible, one.median_points) == (1, 3, 7.0)

@@ -31,6 +31,7 @@ class Unicity:
     sampled: int  # traces sampled
     eligible: int  # sampled traces with at least k distinct points
     unique: int  # eligible traces that are the only one holding their k points
+    median_points: float = float("nan")  # distinct points of a unique trace: what is revealed
 
     @property
     def share(self) -> float:
@@ -62,7 +63,7 @@ def estimate_unicity(
         FROM d SEMI JOIN s USING (trace)
     ),
     drawn AS (SELECT * FROM ranked WHERE r <= {kmax}),
-    npoints AS (SELECT sampled, max(r) AS n FROM drawn GROUP BY sampled),
+    npoints AS (SELECT sampled, max(r) AS n FROM ranked GROUP BY sampled),
     masks AS (
         SELECT drawn.sampled, d.trace AS candidate,
                bit_or((1::UBIGINT) << (drawn.r - 1)::UBIGINT) AS mask
@@ -82,7 +83,8 @@ def estimate_unicity(
     SELECT k, (SELECT traces FROM population) AS traces,
            (SELECT count(*) FROM npoints) AS sampled,
            count(*) FILTER (WHERE n >= k) AS eligible,
-           count(*) FILTER (WHERE n >= k AND holders = 1) AS unique_traces
+           count(*) FILTER (WHERE n >= k AND holders = 1) AS unique_traces,
+           median(n) FILTER (WHERE n >= k AND holders = 1) AS median_points
     FROM per_k GROUP BY k ORDER BY k
     """
     rows = con.execute(sql, {"seed": seed, "sample": sample, "ks": list(ks)}).fetchall()
@@ -95,6 +97,9 @@ def estimate_unicity(
             sampled=int(found[k][2]) if k in found else 0,
             eligible=int(found[k][3]) if k in found else 0,
             unique=int(found[k][4]) if k in found else 0,
+            median_points=float(found[k][5])
+            if k in found and found[k][5] is not None
+            else float("nan"),
         )
         for k in ks
     ]

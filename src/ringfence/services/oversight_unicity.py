@@ -43,6 +43,9 @@ class UnicityRow:
             "eligible": self.estimate.eligible,
             "unique": self.estimate.unique,
             "unicity": None if share != share else round(share, 4),
+            "median_points_of_unique": None
+            if self.estimate.median_points != self.estimate.median_points
+            else self.estimate.median_points,
         }
 
 
@@ -149,7 +152,8 @@ def statements(grid: Sequence[UnicityRow], rotation_days: int) -> list[str]:
             f"{TEMPORAL_WORDS[row.temporal]}) singles out its trace in {100 * u.share:.1f}% of "
             f"cases ({u.unique} of {u.eligible} sampled traces with at least {u.k} points); "
             f"the attacker then learns every other read under that pseudonym, for up to "
-            f"{rotation_days} day(s) (one key epoch)."
+            f"{rotation_days} day(s) (one key epoch): a median of {u.median_points:g} distinct "
+            "places and times for the traces singled out."
         )
     return out
 
