@@ -100,3 +100,74 @@ def test_write_reports_for_the_demo(ws: Workspace, tmp_path: Path) -> None:
     assert set(paths) == {"equality", "unicity"} and all(p.exists() for p in paths.values())
     events = [e.event for e in ws.audit.entries()]
     assert "unicity-report" in events
+
+
+def test_hotlist_hits_count_where_the_read_was_on_the_report_days(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    from datetime import date
+
+    from ringfence.services.oversight_equality import hotlist_hits_by_camera
+    from ringfence.stores.state import HotlistEntryRow, HotlistHitRow
+
+    day = date.fromisoformat(_ingest(ws, tmp_path))
+    at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    with ws.state.session() as s:
+        s.add(
+            HotlistEntryRow(
+                entry_id="E1",
+                vrm="AB12CDE",
+                subject_index="x",
+                status="active",
+                force="met",
+                officer_id="pc:1",
+                officer_rank="constable",
+                reason="r",
+                purpose="p",
+                legal_basis="b",
+                case_ref="c",
+                warning_markers=[],
+                networks=[],
+                created_at=at,
+                expires_on=day + timedelta(days=7),
+            )
+        )
+        s.flush()
+        for i, (camera, when) in enumerate(
+            [("C1", at), ("C1", at), ("C2", at), ("C2", at + timedelta(days=3))]
+        ):
+            s.add(
+                HotlistHitRow(
+                    hit_id=f"H{i}",
+                    entry_id="E1",
+                    read_id=f"r{i}",
+                    camera_id=camera,
+                    network="cc_lez_2015",
+                    captured_at=when,
+                    confidence=0.9,
+                    key_epoch=1,
+                    historical=False,
+                    matched_at=when,
+                    status="pending",
+                )
+            )
+    assert hotlist_hits_by_camera(ws, [day]) == {"C1": 2, "C2": 1}  # the later hit is outside
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "equality",
+            "--day",
+            day.isoformat(),
+            "--data-dir",
+            str(ws.data_dir),
+            "--out",
+            str(tmp_path / "h"),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    city = next(
+        b for b in json.loads(result.stdout)["report"]["boroughs"] if b["code"] == "E09000001"
+    )
+    assert city["hotlist_hits"] == 2 and city["hotlist_hits_per_1000"] > 0

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select
 
 from ringfence.domain.reads import normalise_sql
 from ringfence.errors import ConfigError, InputError, KeyDestroyedError
@@ -50,7 +50,8 @@ from ringfence.oversight.rings import (
     unwatched_exits,
     watched_links,
 )
-from ringfence.stores.state import AccessRequestRow, PenaltyNoticeRow
+from ringfence.stores.readstore import charge_day_of, london_day_bounds
+from ringfence.stores.state import AccessRequestRow, HotlistHitRow, PenaltyNoticeRow
 from ringfence.workspace import Workspace
 
 F64 = npt.NDArray[np.float64]
@@ -92,7 +93,7 @@ class EqualityInputs:
     vehicles_read_by_msoa: dict[str, int] | None  # distinct (day, vehicle), by keeper's MSOA
     pcns_by_msoa: dict[str, int] | None  # by keeper's MSOA
     police_requests_by_msoa: dict[str, int] | None  # (request, VRM) pairs, by keeper's MSOA
-    hotlist_hits_by_camera: dict[str, int] = field(default_factory=dict)  # where the hit was
+    hotlist_hits_by_camera: dict[str, int] = field(default_factory=dict)  # where the read was
     notes: list[str] = field(default_factory=list)
 
 
@@ -204,9 +205,9 @@ def gather_equality_inputs(
             )
     finally:
         con.close()
-    hits = hotlist_hits_by_camera(ws)
+    hits = hotlist_hits_by_camera(ws, days) if days else {}
     if hits is None:
-        notes.append("No hotlist_hits table exists yet: hotlist hits are counted as zero.")
+        notes.append("No hotlist_hits table exists: hotlist hits are counted as zero.")
     return EqualityInputs(
         days=list(days),
         cameras=cameras,
@@ -239,16 +240,24 @@ def _request_vrms(ws: Workspace) -> pa.Table:
     return pa.table({"vrm": pa.array(vrms, pa.string())})
 
 
-def hotlist_hits_by_camera(ws: Workspace) -> dict[str, int] | None:
-    """Hits per camera from a `hotlist_hits` table with a `camera_id` column, if one exists."""
-    engine = ws.state.engine
-    if "hotlist_hits" not in inspect(engine).get_table_names():
+def hotlist_hits_by_camera(ws: Workspace, days: Sequence[date]) -> dict[str, int] | None:
+    """Hotlist hits per camera on the report days (London charge days); None if the state has
+    no `hotlist_hits` table (a database from before migration 0007)."""
+    if "hotlist_hits" not in inspect(ws.state.engine).get_table_names():
         return None
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT camera_id, count(*) FROM hotlist_hits GROUP BY camera_id")
+    chosen = set(days)
+    first, last = london_day_bounds(min(chosen))[0], london_day_bounds(max(chosen))[1]
+    with ws.state.session() as s:
+        rows = s.execute(
+            select(HotlistHitRow.camera_id, HotlistHitRow.captured_at).where(
+                HotlistHitRow.captured_at >= first, HotlistHitRow.captured_at < last
+            )
         ).all()
-    return _pairs([(r[0], r[1]) for r in rows])
+    hits: dict[str, int] = {}
+    for camera_id, captured_at in rows:
+        if charge_day_of(captured_at) in chosen:
+            hits[camera_id] = hits.get(camera_id, 0) + 1
+    return hits
 
 
 # -- computation -------------------------------------------------------------------------
@@ -519,8 +528,10 @@ def compute_equality(inputs: EqualityInputs, settings: OversightSettings) -> Equ
 CAVEATS = (
     "Cameras, reads and hotlist hits are counted where the camera stands; vehicles read, PCNs "
     "and police requests where the vehicle's keeper lives (Census 2021 residents and cars).",
-    "Police requests count every request recorded (any outcome, refused ones too) once per "
-    "VRM asked about, by the keeper's MSOA.",
+    "Police requests count every vehicle-history request recorded (any outcome, refused ones "
+    "too) once per VRM asked about, by the keeper's MSOA; location requests name places, not "
+    "residents, and are not counted. Hotlist hits count every alert raised on the report days "
+    "(confirmed or not: a false alert is a burden too), where the camera stands.",
     "Residents' vehicles are Census 2021 cars and vans (a lower bound), so shares can exceed "
     "what a register count would give.",
     "Associations are between areas, not people: an area-level correlation says nothing about "
