@@ -197,3 +197,22 @@ def test_exposure_counts_each_groups_residents_in_the_masked_areas() -> None:
     assert (black["residents"], black["covered"], black["ringed"]) == (1000, 700, 300)
     assert black["covered_share"] == pytest.approx(0.7) and black["ringed_share"] == 0.3
     assert rows["All residents"]["covered"] == 1000 + 4000  # populations 1..4 thousand
+
+
+def test_each_ring_is_listed_with_its_residents_and_composition() -> None:
+    from ringfence.services.oversight_equality import ring_demographics
+
+    a = tiny_areas(4)  # populations 1..4 thousand; every group 100 per area by default
+    a.ethnic["Black"][:] = [0.0, 900.0, 0.0, 0.0]
+    a.ethnic["White British"][:] = [1000.0, 100.0, 3000.0, 4000.0]
+    boroughs = tiny_areas(1)
+    boroughs = Areas(**{**boroughs.__dict__, "codes": ("B",), "names": ("Borough B",)})
+    cell = np.array([0, 0, 1, -1])
+    ringed = np.array([True, True, False, False])  # cell 1 is enclosed but too large
+    rings = ring_demographics(a, boroughs, cell, ringed)
+    assert len(rings) == 1
+    ring = rings[0]
+    assert (ring["residents"], ring["msoas"], ring["boroughs"]) == (3000, 2, ["Borough B"])
+    assert ring["pct_black"] == 30.0  # 900 of 3,000
+    assert ring["pct_not_white_british"] == pytest.approx(100 * (1 - 1100 / 3000), abs=0.05)
+    assert "Black" in ring["over_represented"]  # London: 900 of 10,000

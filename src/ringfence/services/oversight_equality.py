@@ -337,6 +337,46 @@ class ScenarioRings:
     msoa_cell_km2: F64  # area of the MSOA's cell, NaN when it is open
     named: list[dict[str, Any]]
     exposure: list[dict[str, Any]]
+    rings: list[dict[str, Any]]  # each ring of steel with who lives in it
+
+
+def ring_demographics(
+    msoa: Areas, boroughs: Areas, cell_of_msoa: npt.NDArray[np.int64], ringed: npt.NDArray[np.bool_]
+) -> list[dict[str, Any]]:
+    """Each ring of steel: its area, residents, boroughs and ethnic composition, flagged against
+    London's (a ring whose share of a group is over 1.25 times London's is marked)."""
+    names = dict(zip(boroughs.codes, boroughs.names, strict=True))
+    pop = msoa.population
+    london = {
+        "not White British": 1 - msoa.ethnic["White British"].sum() / pop.sum(),
+        "Black": msoa.ethnic["Black"].sum() / pop.sum(),
+        "Asian": msoa.ethnic["Asian"].sum() / pop.sum(),
+    }
+    out = []
+    for number, cell in enumerate(np.unique(cell_of_msoa[ringed])):
+        members = ringed & (cell_of_msoa == cell)
+        residents = float(pop[members].sum())
+        shares = {
+            "not White British": 1 - msoa.ethnic["White British"][members].sum() / residents,
+            "Black": msoa.ethnic["Black"][members].sum() / residents,
+            "Asian": msoa.ethnic["Asian"][members].sum() / residents,
+        }
+        over = [g for g, v in shares.items() if v > 1.25 * london[g]]
+        out.append(
+            {
+                "ring": number + 1,
+                "area_km2": round(float(msoa.area_km2[members].sum()), 2),
+                "residents": round(residents),
+                "msoas": int(members.sum()),
+                "boroughs": sorted({names[msoa.parent[i]] for i in np.flatnonzero(members)}),
+                **{
+                    f"pct_{_slug(g).replace('-', '_')}": round(100 * v, 1)
+                    for g, v in shares.items()
+                },
+                "over_represented": over,
+            }
+        )
+    return out
 
 
 def zone_graph() -> tuple[ZoneGraph, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -418,6 +458,7 @@ def scenario_rings(
                 msoa_ringed=ringed,
                 msoa_cell_km2=km2,
                 named=named,
+                rings=ring_demographics(msoa, boroughs, cell_of_msoa, ringed),
                 exposure=exposure(msoa, covered, enclosed, ringed),
             )
         )
@@ -607,6 +648,17 @@ def exposure_rows(report: EqualityReport) -> list[dict[str, Any]]:
     ]
 
 
+def ring_rows(report: EqualityReport) -> list[dict[str, Any]]:
+    return [
+        {
+            "scenario": r.scenario.name,
+            **{k: "; ".join(v) if isinstance(v, list) else v for k, v in ring.items()},
+        }
+        for r in report.rings
+        for ring in r.rings
+    ]
+
+
 def report_json(report: EqualityReport) -> dict[str, Any]:
     s = report.settings
     return {
@@ -634,6 +686,7 @@ def report_json(report: EqualityReport) -> dict[str, Any]:
                 "rings_of_steel": r.ring_cells,
                 "msoas_ringed": int(r.msoa_ringed.sum()),
                 "named_areas": r.named,
+                "rings": r.rings,
                 "exposure": [{k: _clean(v) for k, v in row.items()} for row in r.exposure],
             }
             for r in report.rings
@@ -780,6 +833,47 @@ def _slug(text_: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text_.lower()).strip("-")
 
 
+RINGS_SHOWN = 12
+
+
+def _rings_table(r: ScenarioRings) -> str:
+    """The most populous rings of a scenario with their composition (all are in the CSV)."""
+    biggest = sorted(r.rings, key=lambda ring: -ring["residents"])[:RINGS_SHOWN]
+    note = html.paragraphs(
+        [
+            f"The {len(biggest)} most populous of {len(r.rings)} rings "
+            "(all in equality-rings.csv); 'over-represented' marks a group whose share in the "
+            "ring is over 1.25 times its share of London."
+        ],
+        "note",
+    )
+    return note + html.table(
+        [
+            "ring",
+            "km²",
+            "residents",
+            "boroughs",
+            "% not White British",
+            "% Black",
+            "% Asian",
+            "over-represented",
+        ],
+        [
+            [
+                ring["ring"],
+                ring["area_km2"],
+                f"{ring['residents']:,}",
+                ", ".join(ring["boroughs"]),
+                ring["pct_not_white_british"],
+                ring["pct_black"],
+                ring["pct_asian"],
+                ", ".join(ring["over_represented"]) or "-",
+            ]
+            for ring in biggest
+        ],
+    )
+
+
 def equality_html(report: EqualityReport, figures: Sequence[tuple[str, str, str]]) -> str:
     days = report.days
     period = f"{days[0]} to {days[-1]} ({len(days)} day(s))" if days else "no stored days"
@@ -828,6 +922,7 @@ def equality_html(report: EqualityReport, figures: Sequence[tuple[str, str, str]
                         for n in r.named[:3]
                     ],
                 )
+                + _rings_table(r)
                 for r in report.rings
             ),
         ),
@@ -856,6 +951,7 @@ def write_equality(report: EqualityReport, out_dir: Path) -> dict[str, Path]:
         "msoas_csv": write_csv(out_dir / "equality-msoas.csv", area_rows(report, "msoa")),
         "findings_csv": write_csv(out_dir / "equality-findings.csv", association_rows(report)),
         "exposure_csv": write_csv(out_dir / "equality-exposure.csv", exposure_rows(report)),
+        "rings_csv": write_csv(out_dir / "equality-rings.csv", ring_rows(report)),
         "html": out_dir / "equality.html",
     }
     paths["json"].write_text(
