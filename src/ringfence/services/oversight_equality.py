@@ -25,6 +25,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -73,6 +74,14 @@ def oversight_settings(ws: Workspace) -> OversightSettings:
     return OversightSettings.from_mapping(raw)
 
 
+def report_engine(ws: Workspace) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection for report queries: two threads (reports share the machine with
+    ingest), and no progress bar, which DuckDB would print on stdout over `--json` output."""
+    con = ws.engine(threads=2)
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def report_days(ws: Workspace, days: Sequence[date] | None) -> list[date]:
     """The charge days asked for that the store holds; all stored days when none are asked."""
     stored = ws.reads.days()
@@ -107,7 +116,7 @@ def load_keepers(ws: Workspace, path: Path) -> pa.Table:
         if path.suffix == ".csv"
         else (f"read_parquet('{p}')")
     )
-    con = ws.engine(threads=2)
+    con = report_engine(ws)
     try:
         columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
         if not {"vrm", "keeper_msoa21cd"} <= columns:
@@ -162,7 +171,7 @@ def gather_equality_inputs(
     cameras = ws.cameras_table()
     files = [f for d in days for f in ws.reads.files(d)]
     notes: list[str] = []
-    con = ws.engine(threads=2)
+    con = report_engine(ws)
     try:
         reads_per_camera: dict[str, int] = {}
         if files:

@@ -17,7 +17,12 @@ from typing import Any
 from ringfence.oversight import html, svg
 from ringfence.oversight.config import OversightSettings
 from ringfence.oversight.unicity import Unicity, estimate_unicity, sightings_sql
-from ringfence.services.oversight_equality import oversight_settings, report_days, write_csv
+from ringfence.services.oversight_equality import (
+    oversight_settings,
+    report_days,
+    report_engine,
+    write_csv,
+)
 from ringfence.workspace import Workspace
 
 TEMPORAL_WORDS = {"exact": "to the second", "hour": "to the hour", "day": "to the day"}
@@ -72,7 +77,7 @@ def compute_unicity(
     rotation: list[UnicityRow] = []
     notes: list[str] = []
     if files:
-        con = ws.engine(threads=2)
+        con = report_engine(ws)
         try:
             con.register("cameras_lookup", ws.cameras_table())
             con.execute(
