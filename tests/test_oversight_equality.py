@@ -216,3 +216,23 @@ def test_each_ring_is_listed_with_its_residents_and_composition() -> None:
     assert ring["pct_black"] == 30.0  # 900 of 3,000
     assert ring["pct_not_white_british"] == pytest.approx(100 * (1 - 1100 / 3000), abs=0.05)
     assert "Black" in ring["over_represented"]  # London: 900 of 10,000
+
+
+def test_an_indicator_with_too_few_events_is_not_judged() -> None:
+    a = tiny_areas(40)
+    one_request = np.zeros(40)
+    one_request[-1] = 1.0  # one request, in the most diverse area
+    found = associations(
+        a,
+        {"police_requests": one_request},
+        groups=5,
+        iterations=200,
+        seed=1,
+        confidence=0.95,
+        min_events=30,
+    )
+    assert all(f.finding.startswith("Too few events to judge police requests") for f in found)
+    judged = associations(
+        a, {"police_requests": one_request}, groups=5, iterations=200, seed=1, confidence=0.95
+    )
+    assert not judged[0].finding.startswith("Too few")

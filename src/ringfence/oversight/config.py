@@ -27,6 +27,7 @@ class OversightSettings:
     bootstrap_iterations: int
     bootstrap_seed: int
     confidence: float
+    min_events: float
     ring_watch_radius_m: float
     ring_max_area_km2: float
     scenarios: tuple[Scenario, ...]
@@ -55,6 +56,7 @@ class OversightSettings:
                 bootstrap_iterations=int(raw["bootstrap_iterations"]),
                 bootstrap_seed=int(raw["bootstrap_seed"]),
                 confidence=float(raw["confidence"]),
+                min_events=float(raw["min_events"]),
                 ring_watch_radius_m=float(raw["ring_watch_radius_m"]),
                 ring_max_area_km2=float(raw["ring_max_area_km2"]),
                 scenarios=scenarios,

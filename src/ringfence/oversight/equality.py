@@ -281,8 +281,13 @@ def associations(
     iterations: int,
     seed: int,
     confidence: float,
+    min_events: float = 0.0,
 ) -> list[Association]:
     """Every available indicator against every composition measure, at one level.
+
+    An indicator whose numerator totals fewer than `min_events` (say one police request in all
+    London) gets no correlation: with almost every area at zero, ties make the bootstrap
+    interval look precise when it means nothing.
 
     All pairs share one set of resamples, so each variable's resampled ranks are computed once
     (the costly step at 1,002 MSOAs) and intervals of different pairs are directly comparable.
@@ -302,6 +307,7 @@ def associations(
         if ind.key not in per_area:
             continue
         rate = per_area[ind.key]
+        total = float(np.nansum(counts[ind.numerator]))
         for comp, group in COMPOSITION.items():
             share = areas.composition[comp]
             if np.isfinite(rate).all() and np.isfinite(share).all() and n >= 3:
@@ -330,7 +336,17 @@ def associations(
                     comp,
                     corr,
                     ratio,
-                    finding(ind, group, areas.level, corr, ratio),
+                    too_few(ind, areas.level, total, min_events)
+                    if total < min_events
+                    else finding(ind, group, areas.level, corr, ratio),
                 )
             )
     return out
+
+
+def too_few(indicator: Indicator, level: str, total: float, min_events: float) -> str:
+    return (
+        f"Too few events to judge {indicator.label[0].lower() + indicator.label[1:]} across "
+        f"{'boroughs' if level == 'borough' else 'MSOAs'}: {total:g} in all, fewer than the "
+        f"{min_events:g} needed (oversight.min_events)."
+    )

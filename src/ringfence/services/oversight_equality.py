@@ -563,6 +563,7 @@ def compute_equality(inputs: EqualityInputs, settings: OversightSettings) -> Equ
             iterations=settings.bootstrap_iterations,
             seed=settings.bootstrap_seed,
             confidence=settings.confidence,
+            min_events=settings.min_events,
         )
     return EqualityReport(
         days=list(inputs.days),
@@ -678,6 +679,7 @@ def report_json(report: EqualityReport) -> dict[str, Any]:
             "bootstrap_iterations": s.bootstrap_iterations,
             "bootstrap_seed": s.bootstrap_seed,
             "confidence": s.confidence,
+            "min_events": s.min_events,
             "ring_watch_radius_m": s.ring_watch_radius_m,
             "ring_max_area_km2": s.ring_max_area_km2,
         },
