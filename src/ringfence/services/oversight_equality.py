@@ -1007,8 +1007,14 @@ def equality_report(
             why="oversight: keepers' areas joined to pseudonymised reads, PCNs and requests; "
             "only counts per area were written",
             counts={"days": len(chosen)},
+            attrs=day_attrs(chosen),
         )
     return report, paths
+
+
+def day_attrs(days: Sequence[date]) -> dict[str, str]:
+    """The audit attrs of a report: the charge days it covers."""
+    return {"first_day": str(min(days)), "last_day": str(max(days))} if days else {}
 
 
 def write_reports(

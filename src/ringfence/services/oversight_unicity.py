@@ -18,6 +18,7 @@ from ringfence.oversight import html, svg
 from ringfence.oversight.config import OversightSettings
 from ringfence.oversight.unicity import Unicity, estimate_unicity, sightings_sql
 from ringfence.services.oversight_equality import (
+    day_attrs,
     oversight_settings,
     report_days,
     report_engine,
@@ -289,5 +290,6 @@ def unicity_report(
         why="oversight: re-identification risk estimated over pseudonymised reads; only "
         "shares and counts were written",
         counts={"days": len(chosen), "estimates": len(report.grid) + len(report.rotation)},
+        attrs=day_attrs(chosen),
     )
     return report, paths
