@@ -24,6 +24,7 @@ from ringfence.cli import (
     plates,
     reads,
     register,
+    report,
     requests,
     retention,
     simulate,
@@ -53,6 +54,7 @@ app.add_typer(requests.app, name="requests")
 app.add_typer(hotlist.app, name="hotlist")
 app.command("subject-access")(subject.subject_access_command)
 app.add_typer(audit.app, name="audit")
+app.add_typer(report.app, name="report")
 app.add_typer(plates.app, name="plates")
 
 
