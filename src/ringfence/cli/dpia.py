@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -95,3 +96,36 @@ def record_command(
         emit_json(result)
         return
     out.print(f"DPIA {d.dpia_id} v{d.version} recorded ({d.status})")
+
+
+@app.command("evidence")
+def evidence_command(
+    proposal: Annotated[
+        str, typer.Option(help="A packaged proposal (e.g. london_wide_sharing) or a .toml file")
+    ] = "london_wide_sharing",
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the pack")] = Path(
+        "reports"
+    ),
+    day: Annotated[
+        list[str] | None, typer.Option(help="A charge day to measure (default: all stored)")
+    ] = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the DPIA evidence pack (Markdown and HTML) for a proposed change to police access:
+    evidence to decide with, not a decision."""
+    from ringfence.services.dpia_evidence import load_proposal, write_evidence
+
+    chosen = None if not day else [parse_day(d) for d in day]
+    ws = open_workspace(data_dir)
+    try:
+        paths = run_or_exit(
+            lambda: write_evidence(ws, load_proposal(proposal), out_dir, days=chosen, now=utc_now())
+        )
+    finally:
+        ws.close()
+    if as_json:
+        emit_json({k: str(v) for k, v in paths.items()})
+        return
+    for kind, path in paths.items():
+        out.print(f"{kind}: {path}")

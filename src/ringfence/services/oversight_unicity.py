@@ -68,9 +68,14 @@ class UnicityReport:
 
 
 def compute_unicity(
-    ws: Workspace, days: Sequence[date], settings: OversightSettings
+    ws: Workspace,
+    days: Sequence[date],
+    settings: OversightSettings,
+    *,
+    networks: Sequence[str] | None = None,
 ) -> UnicityReport:
-    """Every estimate over the stored reads of `days`."""
+    """Every estimate over the stored reads of `days` (only reads of cameras in `networks`,
+    when given: what a recipient of those networks' reads could single out)."""
     files = [f for d in days for f in ws.reads.files(d)]
     rotation_key = ws.settings.key_rotation_days
     anchor = (ws.settings.key_anchor - date(1970, 1, 1)).days
@@ -81,10 +86,13 @@ def compute_unicity(
         con = report_engine(ws)
         try:
             con.register("cameras_lookup", ws.cameras_table())
+            only = "" if networks is None else " WHERE c.network IN (SELECT unnest(?))"
             con.execute(
                 "CREATE TEMP TABLE oversight_reads AS SELECT r.key_epoch, r.vrm_pseudonym, "
                 "r.camera_id, c.borough_gss, r.captured_at, r.charge_day "
                 f"FROM {ws.reads.scan(files)} r LEFT JOIN cameras_lookup c USING (camera_id)"
+                + only,
+                [] if networks is None else [list(networks)],
             )
 
             def run(spatial: str, temporal: str, period: int) -> list[UnicityRow]:
