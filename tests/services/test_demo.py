@@ -39,6 +39,9 @@ def test_demo_end_to_end_at_tiny_scale(tmp_path: Path) -> None:
     assert {"hotlist-entry-added", "hotlist-hit-reviewed", "release-issued", "subject-access"} <= (
         set(result.audit_events)
     )
+    index = result.reports.read_text()
+    for name in ("equality.html", "unicity.html", "dpia-evidence-london_wide_sharing.html"):
+        assert f"href='{name}'" in index and (result.reports.parent / name).exists()
     # a second run starts afresh in its own directory
     again = run_demo(tmp_path / "demo", now=now, scale="tiny", seed=5)
     assert again.ingest.stored == result.ingest.stored

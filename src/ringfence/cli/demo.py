@@ -85,6 +85,7 @@ def as_payload(r: DemoResult) -> dict[str, object]:
         "settled_reads_purged": r.settled_reads_purged,
         "notices": asdict(r.notices),
         "police": asdict(r.police),
+        "reports": str(r.reports),
         "audit": {"ok": r.audit.ok, "entries": r.audit.entries, "events": r.audit_events},
         "seconds": r.seconds,
     }
@@ -179,6 +180,7 @@ def render(r: DemoResult) -> None:
         + ")"
     )
     out.print(f"Data directory: {r.data_dir.resolve()}")
+    out.print(f"Oversight reports (open in a browser): {r.reports.resolve()}")
     out.print(
         "Next: `ringfence charge liabilities --day D --data-dir ...`, "
         "`ringfence reads summary --data-dir ...`, `ringfence keys list`."

@@ -2,7 +2,8 @@
 
 Simulate a reduced-scale day, register the cameras, hotlist a few vehicles, ingest the reads
 (raising hotlist hits), summarise the store, play a day of police requests and hit reviews
-(`services/police_demo.py`), then charge the day under London's schemes.
+(`services/police_demo.py`), charge the day under London's schemes, write the oversight reports
+(one index page links them all), then close the payment window: penalty notices and retention.
 
 The demo owns its data directory: it refuses to touch a non-empty directory that it did not
 create (marked by `.ringfence-demo`), so it can never wipe an operator's real data.
@@ -30,6 +31,7 @@ from ringfence.services.ingest import IngestReport, ingest_file
 from ringfence.services.penalties import IssueReport, issue_notices
 from ringfence.services.police_demo import PoliceDay, police_day, watch_before_reads
 from ringfence.services.reads import StoreSummary, read_counts, store_summary, vrm_history
+from ringfence.services.reports import write_all
 from ringfence.services.retention import run_retention
 from ringfence.stores.readstore import LONDON, london_day_bounds
 from ringfence.stores.state import LiabilityRow
@@ -62,6 +64,8 @@ class DemoResult:
     settled_reads_purged: int
     notices: IssueReport
     police: PoliceDay
+    reports: Path
+    """The index page linking every oversight report."""
     audit: VerifyReport
     audit_events: list[str]
     seconds: dict[str, float] = field(default_factory=dict)
@@ -138,6 +142,12 @@ def run_demo(
         payments = _simulate_payments(ws, incoming, day, seed=seed)
         import_register_file(ws, "payments", payments)
         charge = run_stored(ws, day, now=now)  # the same day again, now with the payments
+        # Oversight before retention thins the store: the reports describe the whole day.
+        started = clock()
+        reports = write_all(
+            ws, data_dir / "reports", now=now, days=[day], keepers=incoming / "vehicles.parquet"
+        )
+        timings["reports"] = (clock() - started).total_seconds()
         later = now + timedelta(days=5)  # the payment window has closed
         notices = issue_notices(ws, day, now=later, by="operator:demo")
         purged = [
@@ -157,6 +167,7 @@ def run_demo(
             settled_reads_purged=sum(r.deleted for r in purged),
             notices=notices,
             police=police,
+            reports=reports,
             audit=verify(ws.audit.directory),
             audit_events=[e.event for e in ws.audit.entries()],
             seconds=timings,
