@@ -321,7 +321,49 @@ def test_bar_chart_escapes_labels_and_scales_bars() -> None:
     widths = [
         float(line.split('width="')[1].split('"')[0])
         for line in svg.splitlines()
-        if line.startswith('<rect x="260"')
+        if line.startswith('<rect x="360"')
     ]
     assert widths[0] == pytest.approx(2 * widths[1])
     assert "10 ±2" in svg
+
+
+# -- rules are data ----------------------------------------------------------------------------
+_PERSONAL = ("request-", "release-issued", "hotlist-entry-added", "hotlist-entry-refused")
+
+
+def test_every_small_cell_police_and_hotlist_table_is_protected_by_default(
+    tmp_path: Path,
+) -> None:
+    # A table breaking police or hotlist events down by any dimension has small cells: the
+    # packaged defaults must publish it only with noise.
+    from ringfence.oversight.transparency import TABLES
+    from ringfence.settings import load_settings
+
+    rules = load_settings(tmp_path).transparency
+    small = {
+        t.name
+        for t in TABLES
+        if t.dims
+        and (
+            any(e.startswith(_PERSONAL) for e in t.events)
+            or any(e.startswith("hotlist-hit") for e in t.events)
+        )
+    }
+    assert small and {t for t in small if rules.rule(t) is None} == set()
+    assert sum(p.epsilon for p in rules.protected) <= rules.budget_epsilon
+
+
+def test_transparency_settings_are_checked(tmp_path: Path) -> None:
+    from ringfence.errors import ConfigError
+    from ringfence.settings import load_settings
+
+    local = tmp_path / "ringfence.toml"
+    local.write_text("[transparency.protected]\nrequests_by_kind = { epsilon = -1 }\n")
+    with pytest.raises(ConfigError, match="positive"):
+        load_settings(tmp_path)
+    local.write_text("[transparency]\nalpha = 1.5\n")
+    with pytest.raises(ConfigError, match="alpha"):
+        load_settings(tmp_path)
+    local.write_text("[transparency.protected]\nrequests_by_kind = { epsilon = 0.5, bound = 2 }\n")
+    rule = load_settings(tmp_path).transparency.rule("requests_by_kind")
+    assert rule is not None and (rule.epsilon, rule.bound) == (Decimal("0.5"), 2)

@@ -443,12 +443,14 @@ _CSS = (
 
 
 def _chart(t: PublishedTable) -> str:
-    rows = sorted(t.rows, key=lambda r: -r[1])[:CHART_MAX_BARS] if len(t.rows) > 1 else t.rows
+    # The table's own order (groups, or the public domain) reads best; only a long table is
+    # cut to its largest rows.
+    rows = t.rows
+    if len(rows) > CHART_MAX_BARS:
+        rows = tuple(sorted(rows, key=lambda r: -r[1])[:CHART_MAX_BARS])
     if not rows:
         return '<p class="note">Nothing recorded in the period.</p>'
-    labels = [
-        group_label(t.dims, g) if len(t.dims) > 1 else (g[0] if g else "all") for g, _ in rows
-    ]
+    labels = [" / ".join(g) or "all" for g, _ in rows]
     chart = bar_chart(
         t.title,
         labels,
@@ -492,9 +494,10 @@ def render_html(report: TransparencyReport) -> str:
     )
     budget_chart = (
         bar_chart(
-            "Privacy budget: most epsilon borne by a day of each release's period (×1000)",
-            [f"{b.release_id} {b.period}" for b in r.budget_history],
-            [int(b.spent_after * 1000) for b in r.budget_history],
+            "Privacy budget: the most epsilon a day of each release's period had borne after it",
+            [f"{b.release_id} ({b.period})" for b in r.budget_history],
+            [float(b.spent_after) for b in r.budget_history],
+            limit=float(r.budget_epsilon),
             colour="#6f2f9f",
         )
         if r.budget_history
@@ -513,6 +516,9 @@ def render_html(report: TransparencyReport) -> str:
 <p>Report {escape(r.report_id)}, generated {r.generated_at:%Y-%m-%d %H:%M} UTC, for the London days
 {r.start} to {r.end} inclusive. Every figure is counted from the record (the audit log, the state
 database or the read store, as each section says), not curated.</p>
+<p class="note">Blue bars: exact counts. Brown bars: noisy counts, with a whisker of ±their
+stated accuracy. Each chart shows its largest rows; every row is in the table under it and in
+the CSV and JSON files.</p>
 <section id="privacy"><h2>Privacy</h2>
 <p>{
         "Tables marked noisy are protected with differential privacy (OpenDP discrete Laplace; "
