@@ -21,9 +21,10 @@ from typer.testing import CliRunner
 import ringfence.services.transparency as service
 from ringfence.cli.transparency import transparency_command
 from ringfence.oversight.privacy import BudgetExceededError, Noise
+from ringfence.services.charging import import_register_file
 from ringfence.services.ingest import ingest_file
 from ringfence.services.retention import run_retention
-from ringfence.stores.state import LiabilityRow
+from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow
 from ringfence.workspace import Workspace
 from support import write_reads
 
@@ -111,7 +112,65 @@ def busy(ws: Workspace, tmp_path: Path) -> Workspace:
             )
             for i, status in enumerate(["unpaid", "unpaid", "paid"])
         )
+        s.add(_notice())
+    payments = tmp_path / "payments.csv"
+    payments.write_text(
+        "vrm,scheme,charge_day,amount,paid_at\n"
+        "AB12CDE,ccz,2026-11-20,15.00,2026-11-20T10:00:00Z\n"
+        "LX73ABC,ccz,2026-11-20,15.00,2026-11-21T10:00:00Z\n"
+        "M123ABC,ulez,2026-10-20,12.50,2026-10-20T10:00:00Z\n"  # paid before the period
+    )
+    import_register_file(ws, "payments", payments)
     return ws
+
+
+def _event(action: str, state: str, at: str, **extra: object) -> dict[str, object]:
+    return {
+        "action": action,
+        "state": state,
+        "at": at,
+        "by": "x",
+        "why": "x",
+        "amount_due_pence": 0,
+        "paid_pence": 0,
+        "ground": None,
+        **extra,
+    }
+
+
+def _notice() -> PenaltyNoticeRow:
+    """A notice issued in October, represented against and cancelled on appeal in November."""
+    history = [
+        _event("pcn-issued", "issued", "2026-10-30T09:00:00+00:00"),
+        _event(
+            "representation-received",
+            "representation_received",
+            "2026-11-03T09:00:00+00:00",
+            ground="charge_paid",
+        ),
+        _event("representation-rejected", "rejected", "2026-11-10T09:00:00+00:00"),
+        _event("appeal-lodged", "appealed", "2026-11-12T09:00:00+00:00"),
+        _event("appeal-allowed", "cancelled", "2026-11-26T09:00:00+00:00"),
+    ]
+    return PenaltyNoticeRow(
+        pcn_id="PCN-1",
+        charge_day=date(2026, 10, 29),
+        scheme_id="ccz",
+        key_epoch=1,
+        vrm_pseudonym=bytes(16),
+        vrm="AB12CDE",
+        keeper_ref="K1",
+        state="cancelled",
+        amount_due_pence=0,
+        issued_on=date(2026, 10, 30),
+        served_on=date(2026, 11, 1),
+        terms={},
+        history=history,
+        evidence_ref="E1",
+        evidence={},
+        created_at=NOW,
+        updated_at=NOW,
+    )
 
 
 def test_internal_report_is_exact_and_driven_by_real_audit_events(busy: Workspace) -> None:
@@ -136,6 +195,17 @@ def test_internal_report_is_exact_and_driven_by_real_audit_events(busy: Workspac
     assert charges.value("ccz", "unpaid", "events") == 2
     assert charges.value("ccz", "unpaid", "amount_pence") == 3000
     assert charges.source == "state database"
+    # Payments by the instant paid: the October one is outside the period.
+    payments = report.table("payments")
+    assert dict(payments.rows) == {("ccz", "events"): 2, ("ccz", "amount_pence"): 3000}
+    # Notice events by when they happened: the October issue is outside the period.
+    assert dict(report.table("penalty_notices").rows) == {
+        ("representation-received",): 1,
+        ("representation-rejected",): 1,
+        ("appeal-lodged",): 1,
+        ("appeal-allowed",): 1,
+    }
+    assert dict(report.table("representations").rows) == {("charge_paid",): 1}
     # The internal report spends no budget and records no release.
     assert report.epsilon == 0
     assert len(list(busy.audit.entries())) == log_before
@@ -273,6 +343,14 @@ def test_command_writes_the_files_and_reports_the_budget(busy: Workspace, tmp_pa
     assert doc["visibility"] == "public"
     assert Path(doc["files"]["html"]).parent == out
     assert Decimal(doc["budget_used"]) == Decimal(doc["epsilon"]) > 0
+    # Without --public the report is internal: exact, owner-only, no budget spent.
+    internal = CliRunner().invoke(
+        app, ["--from", str(START), "--to", str(END), "--data-dir", str(busy.data_dir), "--json"]
+    )
+    assert internal.exit_code == 0, internal.output
+    doc = json.loads(internal.stdout)
+    assert (doc["visibility"], doc["epsilon"]) == ("internal", "0")
+    assert stat.S_IMODE(Path(doc["files"]["json"]).stat().st_mode) == 0o600
     bad = CliRunner().invoke(
         app, ["--from", str(END), "--to", str(START), "--data-dir", str(busy.data_dir)]
     )

@@ -37,10 +37,10 @@ def transparency_command(
         bool,
         typer.Option(
             "--public/--internal",
-            help="Public: small-cell tables noisy (differential privacy), spends privacy "
-            "budget. Internal: exact, owner-only files.",
+            help="Public: small-cell tables noisy (differential privacy); spends privacy "
+            "budget, so it must be asked for. Internal (default): exact, owner-only files.",
         ),
-    ] = True,
+    ] = False,
     out_dir: Annotated[
         Path | None,
         typer.Option(

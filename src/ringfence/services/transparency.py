@@ -11,7 +11,7 @@ Where each figure comes from (each table names its source):
   kept beside the state under `<data-dir>/register/`, by the instant paid);
 - the read store: reads held at the time of the report, per network and charge day.
 
-`build_report(public=True)` is a release: under the data directory's writer lock it checks the
+`build_report(public=True)` is a release: under a lock of its own it checks the
 privacy budget (refusing, before any noise is drawn, a release that would take a day of the
 period past it), draws the noise once and records a `dp-release` audit entry. The noisy values
 exist from then on only in the report and the files `write_report` keeps: asking again is a new
@@ -21,11 +21,13 @@ release, paid for again. The internal report is exact, spends nothing and is wri
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import os
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -64,7 +66,7 @@ from ringfence.oversight.transparency import (
     hotlist_table,
 )
 from ringfence.settings import TransparencySettings
-from ringfence.stores.readstore import london_day_bounds
+from ringfence.stores.readstore import connect, london_day_bounds
 from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow
 from ringfence.workspace import Workspace
 
@@ -186,6 +188,23 @@ class TransparencyReport:
 
 
 # -- building --------------------------------------------------------------------------------
+@contextmanager
+def _release_lock(ws: Workspace) -> Iterator[None]:
+    """Serialise public releases (check the ledger, draw, record) between processes.
+
+    Its own lock, not the workspace's writer lock: a release must not wait for an ingest, and a
+    caller already holding the writer lock (a demo) must not deadlock on it.
+    """
+    ws.data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(ws.data_dir / ".transparency.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 def _period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     if end < start:
         raise InputError(f"the period ends ({end}) before it starts ({start})")
@@ -225,15 +244,15 @@ def _state_records(ws: Workspace, start: date, end: date) -> Iterator[Record]:
     payments = ws.data_dir / "register" / "payments.parquet"
     if payments.exists():
         first, last = _period_bounds(start, end)
-        rows = (
-            ws.engine(1)
-            .execute(
+        con = connect(1)
+        try:
+            rows = con.execute(
                 "SELECT scheme_id, count(*), sum(amount_pence) FROM read_parquet(?) "
                 "WHERE paid_at >= ? AND paid_at < ? GROUP BY 1 ORDER BY 1",
                 [str(payments), first, last],
-            )
-            .fetchall()
-        )
+            ).fetchall()
+        finally:
+            con.close()
         for scheme, n, amount in rows:
             yield Record(
                 "payment", first, {"scheme": scheme}, {"events": n, "amount_pence": amount}
@@ -374,7 +393,7 @@ def build_report(
     if public:
         domains = _domains(ws, rules, book or load_governance_book())
         epsilon = sum((r.epsilon for r in rules.protected), Decimal(0))
-        with ws.writer():
+        with _release_lock(ws):
             # Read the ledger again under the lock: another release may have just been made.
             releases = ledger(ws.audit.entries())
             check_budget(releases, start, end, epsilon, rules.budget_epsilon)
