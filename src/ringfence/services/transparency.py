@@ -26,11 +26,12 @@ import io
 import json
 import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from hashlib import sha256
 from html import escape
 from pathlib import Path
@@ -365,6 +366,42 @@ def _budget_history(releases: Sequence[LedgerEntry]) -> tuple[BudgetRow, ...]:
     )
 
 
+def _release(
+    ws: Workspace,
+    report_id: str,
+    start: date,
+    end: date,
+    epsilon: Decimal,
+    now: datetime,
+    draws: Sequence[tuple[TableSpec, Callable[[], PublishedTable]]],
+) -> dict[str, PublishedTable]:
+    """Check the budget, draw every protected table once, and record the release.
+
+    All under one lock, so two releases cannot both pass the check; refused before any noise is
+    drawn, and recorded only once every table is drawn.
+    """
+    with _release_lock(ws):
+        # Read the ledger under the lock: another release may have just been made.
+        check_budget(
+            ledger(ws.audit.entries()), start, end, epsilon, ws.settings.transparency.budget_epsilon
+        )
+        noisy = {spec.name: draw() for spec, draw in draws}
+        ws.audit.append(
+            DP_RELEASE_EVENT,
+            actor=ws.actor,
+            at=now,
+            subject=report_id,
+            why=f"public transparency report for {format_period(start, end)}",
+            counts={"cells": sum(len(t.rows) for t in noisy.values())},
+            attrs={
+                "epsilon": str(epsilon),
+                "tables": ";".join(noisy),
+                "period": format_period(start, end),
+            },
+        )
+    return noisy
+
+
 def build_report(
     ws: Workspace,
     *,
@@ -393,25 +430,8 @@ def build_report(
     if public:
         domains = _domains(ws, rules, book or load_governance_book())
         epsilon = sum((r.epsilon for r in rules.protected), Decimal(0))
-        with _release_lock(ws):
-            # Read the ledger again under the lock: another release may have just been made.
-            releases = ledger(ws.audit.entries())
-            check_budget(releases, start, end, epsilon, rules.budget_epsilon)
-            for spec in protected:
-                tables[spec.name] = _noisy(facts, spec, bounds, domains, rules)
-            ws.audit.append(
-                DP_RELEASE_EVENT,
-                actor=ws.actor,
-                at=now,
-                subject=report_id,
-                why=f"public transparency report for {format_period(start, end)}",
-                counts={"cells": sum(len(tables[s.name].rows) for s in protected)},
-                attrs={
-                    "epsilon": str(epsilon),
-                    "tables": ";".join(s.name for s in protected),
-                    "period": format_period(start, end),
-                },
-            )
+        draws = [(spec, partial(_noisy, facts, spec, bounds, domains, rules)) for spec in protected]
+        tables.update(_release(ws, report_id, start, end, epsilon, now, draws))
     releases = ledger(ws.audit.entries())
     extra = [
         _exact(_reads_held(ws)),
