@@ -241,15 +241,18 @@ def test_noisy_counts_stay_within_the_stated_accuracy(
     epsilon: str, sensitivity: int, alpha: float
 ) -> None:
     noise = Noise(Decimal(epsilon), sensitivity, alpha)
-    exact = [0, 3, 50, 1000]
+    # Counts far from zero, so publishing negatives as 0 cannot help the coverage: this
+    # measures the mechanism and OpenDP's stated accuracy alone.
+    exact = [200, 1000, 5000, 20000]
     within = total = 0
     for _ in range(DRAWS // len(exact)):
         for true, noisy in zip(exact, privatise(exact, noise), strict=True):
             total += 1
             within += abs(noisy - true) <= noise.accuracy
     share = within / total
-    # At least 1 - alpha within the bound, less 3 binomial standard errors of sampling slack.
-    slack = 3 * (alpha * (1 - alpha) / total) ** 0.5
+    # At least 1 - alpha within the bound, less 4 binomial standard errors of sampling slack
+    # (a false failure about once in 30,000 runs).
+    slack = 4 * (alpha * (1 - alpha) / total) ** 0.5
     assert share >= 1 - alpha - slack, (share, noise.accuracy)
     # ...and the bound is not vacuous: the noise is really there at this scale.
     assert within < total
