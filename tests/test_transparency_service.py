@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import stat
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,7 +53,7 @@ def _ingest(ws: Workspace, tmp_path: Path) -> None:
 
 def _police(ws: Workspace) -> None:
     """Two requests in the City of London (E09000001) and one refusal, as the lead records them."""
-    at = datetime.now(UTC)
+    at = NOW
     for kind in ("vehicle_history", "location"):
         ws.audit.append(
             "request-submitted",
@@ -89,8 +89,18 @@ def _police(ws: Workspace) -> None:
     )
 
 
+class _Frozen(datetime):
+    """The workspace's clock, fixed at NOW, so audit entries land in the report's period
+    whatever day the tests run."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> _Frozen:
+        return cls.fromtimestamp(NOW.timestamp(), tz)
+
+
 @pytest.fixture
-def busy(ws: Workspace, tmp_path: Path) -> Workspace:
+def busy(ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    monkeypatch.setattr("ringfence.workspace.datetime", _Frozen)
     _ingest(ws, tmp_path)
     run_retention(ws, as_of=date.fromisoformat(DAY1) + timedelta(days=36), now=NOW)
     _police(ws)
@@ -175,6 +185,7 @@ def _notice() -> PenaltyNoticeRow:
 
 def test_internal_report_is_exact_and_driven_by_real_audit_events(busy: Workspace) -> None:
     log_before = len(list(busy.audit.entries()))
+    assert {e.at for e in busy.audit.entries()} == {NOW}  # the frozen clock held
     report = service.build_report(busy, start=START, end=END, public=False, now=NOW)
     # Ingest: 7 rows received, 6 stored, the C9 row quarantined (unknown camera).
     ingested = report.table("reads_ingested")
@@ -355,3 +366,27 @@ def test_command_writes_the_files_and_reports_the_budget(busy: Workspace, tmp_pa
         app, ["--from", str(END), "--to", str(START), "--data-dir", str(busy.data_dir)]
     )
     assert bad.exit_code == 2
+
+
+def test_checkpoints_signed_in_the_period_are_counted(busy: Workspace, tmp_path: Path) -> None:
+    from ringfence.audit import generate_signing_key
+
+    key = tmp_path / "signing.key"
+    generate_signing_key(key)
+    checkpoint = busy.audit.checkpoint(key, NOW)
+    report = service.build_report(busy, start=START, end=END, public=False, now=NOW)
+    table = report.table("audit_checkpoints")
+    assert (table.value("signed"), table.value("last_seq")) == (1, checkpoint.seq)
+    assert report.checkpoints == (
+        {
+            "seq": checkpoint.seq,
+            "hash": checkpoint.hash,
+            "at": checkpoint.at,
+            "key": checkpoint.key,
+        },
+    )
+    # Outside the period: none.
+    later = service.build_report(
+        busy, start=END + timedelta(days=1), end=END + timedelta(days=2), public=False, now=NOW
+    )
+    assert later.table("audit_checkpoints").value("signed") == 0
