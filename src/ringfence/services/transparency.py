@@ -523,6 +523,24 @@ def _protection(t: PublishedTable, alpha: float) -> str:
     )
 
 
+def _privacy_statement(r: TransparencyReport) -> str:
+    spent = (
+        f"The busiest day of this period has borne epsilon {r.budget_used} of a budget of "
+        f"{r.budget_epsilon} per day, over every public release covering it."
+    )
+    if not r.public:
+        return (
+            "<strong>Internal version: every count is exact. Not for publication.</strong> It "
+            f"spends no privacy budget. {spent}"
+        )
+    return (
+        "Tables marked noisy are protected with differential privacy (OpenDP's discrete "
+        "Laplace mechanism; negative draws are published as 0); the unit protected is one "
+        f"audited event. This release spent epsilon {r.epsilon}, the sum over its noisy "
+        f"tables. {spent}"
+    )
+
+
 def render_html(report: TransparencyReport) -> str:
     r = report
     budget_rows = "".join(
@@ -559,13 +577,7 @@ database or the read store, as each section says), not curated.</p>
 stated accuracy. Each chart shows its largest rows; every row is in the table under it and in
 the CSV and JSON files.</p>
 <section id="privacy"><h2>Privacy</h2>
-<p>{
-        "Tables marked noisy are protected with differential privacy (OpenDP discrete Laplace; "
-        "negative draws published as 0). "
-        if r.public
-        else "Internal version: every count is exact. "
-    }This release spent epsilon {r.epsilon}. The busiest day of this period has now borne
-epsilon {r.budget_used} of a budget of {r.budget_epsilon} per day.</p>
+<p>{_privacy_statement(r)}</p>
 {budget_chart}
 <table><tr><th>release</th><th>at (UTC)</th><th>period</th><th>epsilon</th>
 <th>most borne by a day after it</th></tr>{budget_rows}</table></section>
