@@ -390,3 +390,51 @@ def test_checkpoints_signed_in_the_period_are_counted(busy: Workspace, tmp_path:
         busy, start=END + timedelta(days=1), end=END + timedelta(days=2), public=False, now=NOW
     )
     assert later.table("audit_checkpoints").value("signed") == 0
+
+
+def test_real_police_request_events_are_counted(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Driven by the requests service itself, not by appended entries: one request withdrawn by
+    # its officer, one refused at submission (a purpose no instrument knows).
+    from ringfence.policy import Officer
+    from ringfence.services import requests
+
+    monkeypatch.setattr("ringfence.workspace.datetime", _Frozen)
+    _ingest(ws, tmp_path)
+    officer = Officer("pc:1001", "constable", MET)
+
+    def submit(purpose: str) -> requests.Outcome:
+        return requests.submit(
+            ws,
+            requester=officer,
+            purpose=purpose,
+            legal_basis="DPA2018_Part3",
+            case_ref="OP-1",
+            seriousness="serious",
+            necessity="Corroborates a witness account.",
+            vrms=["AB12CDE"],
+            networks=["cc_lez_2015"],
+            data_classes=["vrm_text"],
+            window_start=date(2026, 11, 26),
+            window_end=date(2026, 11, 27),
+            now=NOW,
+        )
+
+    kept = submit("law_enforcement:serious_crime")
+    requests.withdraw(ws, kept.request_id, by="pc:1001", reason="no longer needed", now=NOW)
+    refused = submit("curiosity")
+    assert refused.status == "refused" and "purpose:unknown" in refused.failure_codes
+    report = service.build_report(ws, start=START, end=END, public=False, now=NOW)
+    assert dict(report.table("requests_by_kind").rows) == {("vehicle_history",): 2}
+    assert dict(report.table("requests_by_purpose").rows) == {
+        ("law_enforcement:serious_crime",): 1,
+        ("curiosity",): 1,
+    }
+    outcomes = dict(report.table("request_outcomes").rows)
+    assert outcomes == {("submit", "refused"): 1, ("withdraw", "withdrawn"): 1}
+    assert report.table("refusal_reasons").value("purpose:unknown") == 1
+    # Published, the unknown purpose is only ever `other`: no cell names it.
+    public = service.build_report(ws, start=START, end=END, public=True, now=NOW)
+    purposes = {g[0] for g, _ in public.table("requests_by_purpose").rows}
+    assert "curiosity" not in purposes and "other" in purposes

@@ -296,6 +296,12 @@ TABLES: tuple[TableSpec, ...] = (
         measures=("hits",),
     ),
     TableSpec(
+        "hotlist_historical_searches",
+        "Historical hotlist searches (each within an approved request), and reads found",
+        _s("hotlist-historical-search"),
+        measures=(EVENTS_MEASURE, "reads"),
+    ),
+    TableSpec(
         "hotlist_hit_reviews",
         "Hotlist hits reviewed: confirmed, misread or no action",
         _s("hotlist-hit-reviewed"),
@@ -312,7 +318,7 @@ TABLES: tuple[TableSpec, ...] = (
         "subject_access",
         "Subject access requests answered",
         _s("subject-access"),
-        measures=(EVENTS_MEASURE, "reads", "releases"),
+        measures=(EVENTS_MEASURE, "reads", "releases", "hotlist_entries"),
     ),
 )
 """Every table counted from facts, in report order (the service adds reads held, hotlist

@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ringfence.audit import Entry
-from ringfence.domain.sharing import GovernanceBook, Seriousness, load_governance_book
+from ringfence.domain.sharing import GovernanceBook, Seriousness
 from ringfence.errors import ConfigError, InputError
 from ringfence.oversight.charts import bar_chart
 from ringfence.oversight.privacy import (
@@ -66,6 +66,7 @@ from ringfence.oversight.transparency import (
     group_label,
     hotlist_table,
 )
+from ringfence.services.governance import current_book
 from ringfence.settings import TransparencySettings
 from ringfence.stores.readstore import connect, london_day_bounds
 from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow
@@ -428,7 +429,9 @@ def build_report(
     }
     epsilon = Decimal(0)
     if public:
-        domains = _domains(ws, rules, book or load_governance_book())
+        # The book as amended by recorded governance changes (new instruments' forces and
+        # networks are public values too).
+        domains = _domains(ws, rules, book or current_book(ws))
         epsilon = sum((r.epsilon for r in rules.protected), Decimal(0))
         draws = [(spec, partial(_noisy, facts, spec, bounds, domains, rules)) for spec in protected]
         tables.update(_release(ws, report_id, start, end, epsilon, now, draws))
