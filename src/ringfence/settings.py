@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,31 @@ class RetentionRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ProtectedTable:
+    """A transparency table published with differential privacy (see `[transparency]`)."""
+
+    table: str
+    epsilon: Decimal
+    """Privacy loss of publishing this table once (decimal, so budgets add up exactly)."""
+    bound: int
+    """Most one audit event may add to the whole table (L1 sensitivity); more is truncated."""
+
+
+@dataclass(frozen=True, slots=True)
+class TransparencySettings:
+    budget_epsilon: Decimal
+    """Most privacy loss any one day of activity may bear over every public report covering it."""
+    alpha: float
+    """Accuracy is stated at confidence 1 - alpha."""
+    protected: tuple[ProtectedTable, ...]
+    domains: Mapping[str, tuple[str, ...]]
+    """Public values a dimension may take (`dim` or `table.dim`); others count as `other`."""
+
+    def rule(self, table: str) -> ProtectedTable | None:
+        return next((p for p in self.protected if p.table == table), None)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
     state_url: str
@@ -43,6 +70,7 @@ class Settings:
     autopay_personal_max: int
     autopay_fleet_min: int
     retention: tuple[RetentionRule, ...]
+    transparency: TransparencySettings
     subject_notice_delay_days: int = 90
 
     @property
@@ -99,6 +127,44 @@ def _rule(raw: dict[str, Any]) -> RetentionRule:
     return rule
 
 
+def _decimal(value: object, what: str) -> Decimal:
+    # Via str: a TOML float 0.1 becomes Decimal("0.1"), not its binary approximation.
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ConfigError(f"{what} must be a number, not {value!r}") from exc
+    if not number.is_finite() or number <= 0:
+        raise ConfigError(f"{what} must be a positive number, not {value!r}")
+    return number
+
+
+def _transparency(raw: Mapping[str, Any]) -> TransparencySettings:
+    try:
+        alpha = float(raw["alpha"])
+        protected = tuple(
+            ProtectedTable(
+                table=str(name),
+                epsilon=_decimal(rule["epsilon"], f"transparency.protected.{name}.epsilon"),
+                bound=int(rule.get("bound", 1)),
+            )
+            for name, rule in dict(raw.get("protected", {})).items()
+        )
+        domains = {
+            str(k): tuple(str(v) for v in values) for k, values in raw.get("domains", {}).items()
+        }
+        budget = _decimal(raw["budget_epsilon"], "transparency.budget_epsilon")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"[transparency] is incomplete: {exc}") from exc
+    if not 0 < alpha < 1:
+        raise ConfigError("transparency.alpha must be between 0 and 1")
+    for rule in protected:
+        if rule.bound < 1:
+            raise ConfigError(f"transparency.protected.{rule.table}.bound must be at least 1")
+    return TransparencySettings(
+        budget_epsilon=budget, alpha=alpha, protected=protected, domains=domains
+    )
+
+
 def load_settings(data_dir: Path, *, state_url: str | None = None) -> Settings:
     """Defaults, then `<data-dir>/ringfence.toml`, then `RINGFENCE_STATE_URL`, then `state_url`."""
     raw: dict[str, Any] = tomllib.loads(
@@ -128,6 +194,7 @@ def load_settings(data_dir: Path, *, state_url: str | None = None) -> Settings:
             autopay_fleet_min=int(raw["autopay"]["fleet_min_vehicles"]),
             retention=tuple(_rule(r) for r in raw.get("retention", [])),
             subject_notice_delay_days=int(raw["subject_access"]["notice_delay_days"]),
+            transparency=_transparency(raw["transparency"]),
         )
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid settings: {exc}") from exc

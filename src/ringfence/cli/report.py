@@ -17,12 +17,15 @@ from ringfence.cli._common import (
     run_or_exit,
     table,
 )
+from ringfence.cli.transparency import transparency_command
 from ringfence.services.oversight_equality import equality_report, report_json
 from ringfence.services.oversight_unicity import unicity_json, unicity_report
 
 app = typer.Typer(
-    help="Oversight reports: equality and re-identification risk.", no_args_is_help=True
+    help="Oversight reports: transparency, equality and re-identification risk.",
+    no_args_is_help=True,
 )
+app.command("transparency")(transparency_command)
 
 DayOption = Annotated[
     list[str] | None,
