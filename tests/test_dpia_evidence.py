@@ -88,3 +88,21 @@ def test_pack_is_written_self_contained_and_audited(ws: Workspace, tmp_path: Pat
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "c" / "dpia-evidence-london_wide_sharing.html").exists()
+
+
+def test_report_all_writes_every_report_and_an_index(ws: Workspace, tmp_path: Path) -> None:
+    _reads(ws, tmp_path)
+    out = tmp_path / "reports"
+    result = CliRunner().invoke(
+        app,
+        ["report", "all", "--from", "2026-11-27", "--to", "2026-11-28", "--out", str(out),
+         "--data-dir", str(ws.data_dir), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    index = out / "index.html"
+    page = index.read_text()
+    links = [part.split("'")[0] for part in page.split("href='")[1:]]
+    assert len(links) == 4  # equality, unicity, DPIA evidence, internal transparency
+    for link in links:
+        assert (out / link).exists(), link
+    assert "transparency/internal/" in page and "<script" not in page

@@ -42,6 +42,8 @@ def test_demo_end_to_end_at_tiny_scale(tmp_path: Path) -> None:
     index = result.reports.read_text()
     for name in ("equality.html", "unicity.html", "dpia-evidence-london_wide_sharing.html"):
         assert f"href='{name}'" in index and (result.reports.parent / name).exists()
+    assert "href='transparency/public/" in index and "href='transparency/internal/" in index
+    assert "dp-release" in result.audit_events
     # a second run starts afresh in its own directory
     again = run_demo(tmp_path / "demo", now=now, scale="tiny", seed=5)
     assert again.ingest.stored == result.ingest.stored

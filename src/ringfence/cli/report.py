@@ -118,3 +118,51 @@ def unicity_command(
     for s in report.statements:
         out.print(f"- {s}")
     _print_paths(paths)
+
+
+@app.command("all")
+def all_command(
+    first: Annotated[str, typer.Option("--from", help="Transparency period: first London day")],
+    last: Annotated[str, typer.Option("--to", help="Transparency period: last London day")],
+    day: DayOption = None,
+    days: DaysOption = None,
+    out_dir: OutOption = Path("ringfence-reports"),
+    keepers: Annotated[
+        Path | None, typer.Option("--keepers", help="A register file with keepers' MSOAs.")
+    ] = None,
+    public: Annotated[
+        bool, typer.Option("--public/--internal", help="Also publish (spends privacy budget).")
+    ] = False,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every oversight report (equality, unicity, DPIA evidence, transparency) and an index page
+    linking them."""
+    from ringfence.cli._common import utc_now
+    from ringfence.services.reports import write_all
+
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError as exc:
+        raise typer.BadParameter(f"--from/--to: {exc}") from exc
+    ws = open_workspace(data_dir)
+    try:
+        chosen = _days(ws.reads.days(), day, days)
+        index = run_or_exit(
+            lambda: write_all(
+                ws,
+                out_dir,
+                now=utc_now(),
+                start=start,
+                end=end,
+                days=chosen,
+                keepers=keepers,
+                public=public,
+            )
+        )
+    finally:
+        ws.close()
+    if as_json:
+        emit_json({"index": str(index)})
+        return
+    out.print(f"Oversight reports: {index}")

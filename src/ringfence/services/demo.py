@@ -31,7 +31,7 @@ from ringfence.services.ingest import IngestReport, ingest_file
 from ringfence.services.penalties import IssueReport, issue_notices
 from ringfence.services.police_demo import PoliceDay, police_day, watch_before_reads
 from ringfence.services.reads import StoreSummary, read_counts, store_summary, vrm_history
-from ringfence.services.reports import write_all
+from ringfence.services.reports import oversight_reports, transparency_reports, write_index
 from ringfence.services.retention import run_retention
 from ringfence.stores.readstore import LONDON, london_day_bounds
 from ringfence.stores.state import LiabilityRow
@@ -144,7 +144,7 @@ def run_demo(
         charge = run_stored(ws, day, now=now)  # the same day again, now with the payments
         # Oversight before retention thins the store: the reports describe the whole day.
         started = clock()
-        reports = write_all(
+        reports = oversight_reports(
             ws, data_dir / "reports", now=now, days=[day], keepers=incoming / "vehicles.parquet"
         )
         timings["reports"] = (clock() - started).total_seconds()
@@ -153,6 +153,11 @@ def run_demo(
         purged = [
             r for r in run_retention(ws, as_of=later.date(), now=later) if r.rule == "reads-settled"
         ]
+        # The week in the open: internal and public transparency reports, then the index.
+        reports += transparency_reports(
+            ws, data_dir / "reports", start=day, end=later.astimezone(LONDON).date(), now=later
+        )
+        index = write_index(data_dir / "reports", reports, now=later)
         return DemoResult(
             data_dir=data_dir,
             day=day,
@@ -167,7 +172,7 @@ def run_demo(
             settled_reads_purged=sum(r.deleted for r in purged),
             notices=notices,
             police=police,
-            reports=reports,
+            reports=index,
             audit=verify(ws.audit.directory),
             audit_events=[e.event for e in ws.audit.entries()],
             seconds=timings,

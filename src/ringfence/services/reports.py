@@ -8,7 +8,7 @@ is for.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
@@ -18,9 +18,10 @@ from ringfence.oversight import html as pages
 from ringfence.services.dpia_evidence import load_proposal, write_evidence
 from ringfence.services.oversight_equality import equality_report
 from ringfence.services.oversight_unicity import unicity_report
+from ringfence.services.transparency import build_report, write_report
 from ringfence.workspace import Workspace
 
-__all__ = ["Report", "write_all", "write_index"]
+__all__ = ["Report", "oversight_reports", "transparency_reports", "write_all", "write_index"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +52,7 @@ def write_index(out_dir: Path, reports: Sequence[Report], *, now: datetime) -> P
     return index
 
 
-Step = Callable[[], Report]
-
-
-def write_all(
+def oversight_reports(
     ws: Workspace,
     out_dir: Path,
     *,
@@ -62,15 +60,13 @@ def write_all(
     days: Sequence[date] | None = None,
     keepers: Path | None = None,
     proposal: str = "london_wide_sharing",
-    extra: Sequence[Step] = (),
-) -> Path:
-    """Equality, unicity and the DPIA evidence pack (and any ``extra`` reports), then the index.
-    Returns the index's path."""
+) -> list[Report]:
+    """Equality, unicity and the DPIA evidence pack over the stored charge days."""
     chosen = list(days) if days is not None else None
     _, equality = equality_report(ws, out_dir, days=chosen, keepers=keepers)
     _, unicity = unicity_report(ws, out_dir, days=chosen)
     evidence = write_evidence(ws, load_proposal(proposal), out_dir, days=chosen, now=now)
-    reports = [
+    return [
         Report(
             "Equality and disproportionality",
             equality["html"],
@@ -87,6 +83,48 @@ def write_all(
             evidence["html"],
             "measured evidence for a proposed change to police access (not a decision)",
         ),
-        *(step() for step in extra),
     ]
+
+
+def transparency_reports(
+    ws: Workspace, out_dir: Path, *, start: date, end: date, now: datetime, public: bool = True
+) -> list[Report]:
+    """The internal (exact, owner-only) transparency report, and the public one (differentially
+    private, spending privacy budget) unless ``public`` is false."""
+    made = []
+    for visibility in (False, True) if public else (False,):
+        report = build_report(ws, start=start, end=end, public=visibility, now=now)
+        folder = out_dir / "transparency" / ("public" if visibility else "internal")
+        paths = write_report(ws, report, folder)
+        made.append(
+            Report(
+                f"Transparency report, {start} to {end} ({'public' if visibility else 'internal'})",
+                paths["html"],
+                "reads, charges, penalties, police requests, releases, hotlists, key "
+                "destructions and checkpoints, from the audit log"
+                + (
+                    "; small cells protected with differential privacy"
+                    if visibility
+                    else "; exact, not for publication"
+                ),
+            )
+        )
+    return made
+
+
+def write_all(
+    ws: Workspace,
+    out_dir: Path,
+    *,
+    now: datetime,
+    start: date,
+    end: date,
+    days: Sequence[date] | None = None,
+    keepers: Path | None = None,
+    proposal: str = "london_wide_sharing",
+    public: bool = False,
+) -> Path:
+    """Every report, then the index linking them; returns the index's path."""
+    reports = oversight_reports(ws, out_dir, now=now, days=days, keepers=keepers, proposal=proposal)
+    reports += transparency_reports(ws, out_dir, start=start, end=end, now=now, public=public)
     return write_index(out_dir, reports, now=now)
