@@ -10,11 +10,13 @@ earlier crash left half done before it starts. It also owns the audit log (`ring
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -52,6 +54,26 @@ def camera_rows_table(rows: Sequence[CameraRow]) -> pa.Table:
     )
 
 
+CONFIG_MARKER = ".configuration.sha256"
+
+
+def configuration_digest(data_dir: Path) -> tuple[str, list[str]]:
+    """SHA-256 over every configuration file in force: the packaged defaults, schemes and
+    governance, and the data directory's own `ringfence.toml`. Returns it and the file names."""
+    parts: list[tuple[str, bytes]] = []
+    for package in ("ringfence", "ringfence.schemes.london", "ringfence.governance.london"):
+        for entry in sorted(resources.files(package).iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".toml") and entry.is_file():
+                parts.append((f"{package}/{entry.name}", entry.read_bytes()))
+    local = data_dir / "ringfence.toml"
+    if local.exists():
+        parts.append(("ringfence.toml", local.read_bytes()))
+    h = hashlib.sha256()
+    for name, data in parts:
+        h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest(), [n for n, _ in parts]
+
+
 @dataclass
 class Workspace:
     settings: Settings
@@ -74,7 +96,7 @@ class Workspace:
             rotation_days=settings.key_rotation_days,
             anchor=settings.key_anchor,
         )
-        return cls(
+        ws = cls(
             settings=settings,
             state=state,
             keys=keys,
@@ -82,6 +104,31 @@ class Workspace:
             reads=ReadStore(settings.reads_dir, state),
             audit=AuditLog(data_dir / "audit"),
         )
+        ws._note_configuration()
+        return ws
+
+    def _note_configuration(self) -> None:
+        """Audit a change of the configuration in force (settings, schemes, instruments): its
+        digest is compared with the last one noted, so an edit between two commands shows in
+        the log with the files it covers."""
+        digest, names = configuration_digest(self.data_dir)
+        marker = self.data_dir / CONFIG_MARKER
+        try:
+            known = marker.read_text().strip()
+        except FileNotFoundError:
+            known = ""
+        if known == digest:
+            return
+        self.record(
+            "configuration-changed",
+            subject="configuration",
+            why="first use of this data directory" if not known else "configuration edited",
+            digest=digest,
+            attrs={"files": ";".join(names), "previous": known[:16]},
+        )
+        tmp = marker.with_suffix(".tmp")
+        tmp.write_text(digest + "\n")
+        os.replace(tmp, marker)
 
     @property
     def data_dir(self) -> Path:

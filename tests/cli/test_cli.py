@@ -144,8 +144,13 @@ def test_personal_data_steps_are_audited_and_tampering_is_found(data: Path, tmp_
     run("keys", "destroy", str(epoch["epoch"]), "--reason", "DPO", "--yes", "--json")
     entries = run("audit", "list", "--json")
     events = [e["event"] for e in entries]  # type: ignore[union-attr]
-    assert events == ["reads-ingested", "quarantine-revealed", "key-destroyed"]
-    assert all(e["actor"].startswith("cli:") for e in entries)  # type: ignore[union-attr]
+    assert events == [
+        "configuration-changed",  # the data directory's first use
+        "reads-ingested",
+        "quarantine-revealed",
+        "key-destroyed",
+    ]
+    assert all(e["actor"].startswith("cli:") for e in entries[1:])  # type: ignore[index]
     assert "LX73ABC" not in json.dumps(entries) and "AB12CDE" not in json.dumps(entries)
 
     key = tmp_path / "audit.key"
@@ -153,16 +158,16 @@ def test_personal_data_steps_are_audited_and_tampering_is_found(data: Path, tmp_
     held = tmp_path / "held-checkpoint.json"
     run("audit", "checkpoint", "--key", str(key), "--export", str(held), "--json")
     intact = run("audit", "verify", "--public-key", public, "--held", str(held), "--json")
-    assert intact["ok"] is True and intact["entries"] == 3  # type: ignore[index]
+    assert intact["ok"] is True and intact["entries"] == 4  # type: ignore[index]
 
     log = data / "audit" / "log.jsonl"
     blob = bytearray(log.read_bytes())
     at = blob.index(b"key-destroyed")
-    blob[at] = ord("K")  # one byte of the third line
+    blob[at] = ord("K")  # one byte of the fourth line
     log.write_bytes(bytes(blob))
     tampered = run(
         "audit", "verify", "--public-key", public, "--held", str(held), "--json", ok=False
     )
     assert tampered.exit_code == 1  # type: ignore[attr-defined]
     report = json.loads(tampered.stdout)  # type: ignore[attr-defined]
-    assert report["ok"] is False and any(p["line"] == 3 for p in report["problems"])
+    assert report["ok"] is False and any(p["line"] == 4 for p in report["problems"])
