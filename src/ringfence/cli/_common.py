@@ -60,6 +60,23 @@ def open_workspace(data_dir: Path | None) -> Workspace:
     return ws
 
 
+def in_workspace(data_dir: Path | None, action: Callable[[Workspace], T]) -> T:
+    """Open the workspace, run one service call in it (errors as one red line), close it."""
+    ws = open_workspace(data_dir)
+    try:
+        return run_or_exit(lambda: action(ws))
+    finally:
+        ws.close()
+
+
+def emit(payload: Any, as_json: bool, line: str) -> None:
+    """The command's result: the payload as JSON with --json, else one line for people."""
+    if as_json:
+        emit_json(payload)
+    else:
+        out.print(line)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 

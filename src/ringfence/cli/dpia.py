@@ -10,10 +10,10 @@ import typer
 from ringfence.cli._common import (
     DataDirOption,
     JsonOption,
+    emit,
     emit_json,
-    open_workspace,
+    in_workspace,
     out,
-    run_or_exit,
     table,
     utc_now,
 )
@@ -27,11 +27,7 @@ app = typer.Typer(help="DPIAs of sharing camera networks: list, record.", no_arg
 def list_command(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
     """Every DPIA recorded (in the instruments file and since), with whether it counts today."""
     today = utc_now().date()
-    ws = open_workspace(data_dir)
-    try:
-        book = run_or_exit(lambda: governance.current_book(ws))
-    finally:
-        ws.close()
+    book = in_workspace(data_dir, governance.current_book)
     rows = [
         {
             "dpia_id": d.dpia_id,
@@ -71,31 +67,30 @@ def record_command(
     as_json: JsonOption = False,
 ) -> None:
     """Record a DPIA or a new version of one (an approved DPIA counts from --approved-on)."""
-    ws = open_workspace(data_dir)
-    try:
-        d = run_or_exit(
-            lambda: governance.record_dpia(
-                ws,
-                dpia_id=dpia_id,
-                version=version,
-                networks=network,
-                purposes=purpose,
-                status=status,
-                approved_on=None if approved_on is None else parse_day(approved_on),
-                review_on=None if review_on is None else parse_day(review_on),
-                equality_impact_ref=equality_ref,
-                by=by,
-                why=why,
-                now=utc_now(),
-            )
-        )
-    finally:
-        ws.close()
-    result = {"dpia_id": d.dpia_id, "version": d.version, "status": d.status}
-    if as_json:
-        emit_json(result)
-        return
-    out.print(f"DPIA {d.dpia_id} v{d.version} recorded ({d.status})")
+    approved = None if approved_on is None else parse_day(approved_on)
+    review = None if review_on is None else parse_day(review_on)
+    d = in_workspace(
+        data_dir,
+        lambda ws: governance.record_dpia(
+            ws,
+            dpia_id=dpia_id,
+            version=version,
+            networks=network,
+            purposes=purpose,
+            status=status,
+            approved_on=approved,
+            review_on=review,
+            equality_impact_ref=equality_ref,
+            by=by,
+            why=why,
+            now=utc_now(),
+        ),
+    )
+    emit(
+        {"dpia_id": d.dpia_id, "version": d.version, "status": d.status},
+        as_json,
+        f"DPIA {d.dpia_id} v{d.version} recorded ({d.status})",
+    )
 
 
 @app.command("evidence")
@@ -117,13 +112,10 @@ def evidence_command(
     from ringfence.services.dpia_evidence import load_proposal, write_evidence
 
     chosen = None if not day else [parse_day(d) for d in day]
-    ws = open_workspace(data_dir)
-    try:
-        paths = run_or_exit(
-            lambda: write_evidence(ws, load_proposal(proposal), out_dir, days=chosen, now=utc_now())
-        )
-    finally:
-        ws.close()
+    paths = in_workspace(
+        data_dir,
+        lambda ws: write_evidence(ws, load_proposal(proposal), out_dir, days=chosen, now=utc_now()),
+    )
     if as_json:
         emit_json({k: str(v) for k, v in paths.items()})
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -9,11 +10,11 @@ import typer
 from ringfence.cli._common import (
     DataDirOption,
     JsonOption,
+    emit,
     emit_json,
-    open_workspace,
+    in_workspace,
     out,
     parse_instant,
-    run_or_exit,
     table,
     utc_now,
 )
@@ -29,6 +30,10 @@ AtOption = Annotated[
     str | None,
     typer.Option("--at", help="When it happened (ISO 8601; default: now)", show_default=False),
 ]
+
+
+def _when(at: str | None) -> datetime:
+    return parse_instant(at) if at else utc_now()
 
 
 def _emit_rows(rows: list[dict[str, object]], cols: list[str], title: str, as_json: bool) -> None:
@@ -58,30 +63,24 @@ def add_command(
     as_json: JsonOption = False,
 ) -> None:
     """Add an entry (the policy checks networks, purpose, basis and expiry)."""
-    when = parse_instant(at) if at else utc_now()
-    ws = open_workspace(data_dir)
-    try:
-        entry = run_or_exit(
-            lambda: hotlist.add_entry(
-                ws,
-                officer=Officer(officer, rank, force),
-                vrm=vrm,
-                reason=reason,
-                purpose=purpose,
-                legal_basis=legal_basis,
-                case_ref=case_ref,
-                networks=network,
-                expires_on=parse_day(expires_on),
-                warning_markers=marker or [],
-                now=when,
-            )
-        )
-    finally:
-        ws.close()
-    if as_json:
-        emit_json(entry)
-        return
-    out.print(f"Hotlist entry {entry['entry_id']} active to {entry['expires_on']}")
+    when, last = _when(at), parse_day(expires_on)
+    entry = in_workspace(
+        data_dir,
+        lambda ws: hotlist.add_entry(
+            ws,
+            officer=Officer(officer, rank, force),
+            vrm=vrm,
+            reason=reason,
+            purpose=purpose,
+            legal_basis=legal_basis,
+            case_ref=case_ref,
+            networks=network,
+            expires_on=last,
+            warning_markers=marker or [],
+            now=when,
+        ),
+    )
+    emit(entry, as_json, f"Hotlist entry {entry['entry_id']} active to {entry['expires_on']}")
 
 
 @app.command("list")
@@ -91,11 +90,7 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """Hotlist entries, oldest first."""
-    ws = open_workspace(data_dir)
-    try:
-        rows = run_or_exit(lambda: hotlist.list_entries(ws, status=status))
-    finally:
-        ws.close()
+    rows = in_workspace(data_dir, lambda ws: hotlist.list_entries(ws, status=status))
     cols = ["entry_id", "vrm", "status", "force", "case_ref", "networks", "expires_on"]
     _emit_rows(rows, cols, f"{len(rows)} hotlist entries", as_json)
 
@@ -110,16 +105,9 @@ def remove_command(
     as_json: JsonOption = False,
 ) -> None:
     """Take an entry off the hotlist before its expiry."""
-    when = parse_instant(at) if at else utc_now()
-    ws = open_workspace(data_dir)
-    try:
-        run_or_exit(lambda: hotlist.remove_entry(ws, entry_id, by=by, why=why, now=when))
-    finally:
-        ws.close()
-    if as_json:
-        emit_json({"entry_id": entry_id, "status": "removed"})
-        return
-    out.print(f"Hotlist entry {entry_id} removed")
+    when = _when(at)
+    in_workspace(data_dir, lambda ws: hotlist.remove_entry(ws, entry_id, by=by, why=why, now=when))
+    emit({"entry_id": entry_id, "status": "removed"}, as_json, f"Hotlist entry {entry_id} removed")
 
 
 @app.command("expire")
@@ -127,16 +115,9 @@ def expire_command(
     at: AtOption = None, data_dir: DataDirOption = None, as_json: JsonOption = False
 ) -> None:
     """Mark entries past their last day expired (matching does this itself, too)."""
-    when = parse_instant(at) if at else utc_now()
-    ws = open_workspace(data_dir)
-    try:
-        ids = run_or_exit(lambda: hotlist.expire_entries(ws, when))
-    finally:
-        ws.close()
-    if as_json:
-        emit_json({"expired": ids})
-        return
-    out.print(f"{len(ids)} entries expired")
+    when = _when(at)
+    ids = in_workspace(data_dir, lambda ws: hotlist.expire_entries(ws, when))
+    emit({"expired": ids}, as_json, f"{len(ids)} entries expired")
 
 
 @app.command("hits")
@@ -146,11 +127,7 @@ def hits_command(
     as_json: JsonOption = False,
 ) -> None:
     """Hits, in the order the reads were taken."""
-    ws = open_workspace(data_dir)
-    try:
-        rows = run_or_exit(lambda: hotlist.list_hits(ws, status=status))
-    finally:
-        ws.close()
+    rows = in_workspace(data_dir, lambda ws: hotlist.list_hits(ws, status=status))
     cols = ["hit_id", "vrm", "status", "camera_id", "captured_at", "confidence", "historical"]
     _emit_rows(rows, cols, f"{len(rows)} hits", as_json)
 
@@ -162,16 +139,8 @@ def card_command(
     as_json: JsonOption = False,
 ) -> None:
     """What the reviewer checks: the read, its image, markers and confusable registered plates."""
-    ws = open_workspace(data_dir)
-    try:
-        card = run_or_exit(lambda: hotlist.hit_card(ws, hit_id))
-    finally:
-        ws.close()
-    if as_json:
-        emit_json(card)
-        return
-    for key, value in card.items():
-        out.print(f"{key}: {value}")
+    card = in_workspace(data_dir, lambda ws: hotlist.hit_card(ws, hit_id))
+    emit(card, as_json, "\n".join(f"{k}: {v}" for k, v in card.items()))
 
 
 @app.command("review")
@@ -185,18 +154,11 @@ def review_command(
     as_json: JsonOption = False,
 ) -> None:
     """Record the human confirmation of a hit."""
-    when = parse_instant(at) if at else utc_now()
-    ws = open_workspace(data_dir)
-    try:
-        hit = run_or_exit(
-            lambda: hotlist.review_hit(ws, hit_id, outcome, by=by, note=note, now=when)
-        )
-    finally:
-        ws.close()
-    if as_json:
-        emit_json(hit)
-        return
-    out.print(f"Hit {hit_id}: {hit['status']}")
+    when = _when(at)
+    hit = in_workspace(
+        data_dir, lambda ws: hotlist.review_hit(ws, hit_id, outcome, by=by, note=note, now=when)
+    )
+    emit(hit, as_json, f"Hit {hit_id}: {hit['status']}")
 
 
 @app.command("search-past")
@@ -209,13 +171,8 @@ def search_past_command(
     as_json: JsonOption = False,
 ) -> None:
     """Historical hits of an entry, within an approved vehicle-history request's scope."""
-    when = parse_instant(at) if at else utc_now()
-    ws = open_workspace(data_dir)
-    try:
-        ids = run_or_exit(lambda: hotlist.search_past(ws, entry_id, request, by=by, now=when))
-    finally:
-        ws.close()
-    if as_json:
-        emit_json({"hits": ids})
-        return
-    out.print(f"{len(ids)} historical hits")
+    when = _when(at)
+    ids = in_workspace(
+        data_dir, lambda ws: hotlist.search_past(ws, entry_id, request, by=by, now=when)
+    )
+    emit({"hits": ids}, as_json, f"{len(ids)} historical hits")

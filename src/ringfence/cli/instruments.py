@@ -11,8 +11,9 @@ import typer
 from ringfence.cli._common import (
     DataDirOption,
     JsonOption,
+    emit,
     emit_json,
-    open_workspace,
+    in_workspace,
     out,
     run_or_exit,
     table,
@@ -69,11 +70,7 @@ def list_command(
 ) -> None:
     """Every instrument with its status on a day (in force, revoked, lapsed, not yet)."""
     day = parse_day(on)
-    ws = open_workspace(data_dir)
-    try:
-        book = run_or_exit(lambda: governance.current_book(ws))
-    finally:
-        ws.close()
+    book = in_workspace(data_dir, governance.current_book)
     rows = [_instrument_json(i, day, book) for i in book.instruments]
     if as_json:
         emit_json(rows)
@@ -91,17 +88,9 @@ def show_command(
 ) -> None:
     """One instrument whole, with each condition per network and the record meeting it."""
     day = parse_day(on)
-    ws = open_workspace(data_dir)
-    try:
-        book = run_or_exit(lambda: governance.current_book(ws))
-    finally:
-        ws.close()
+    book = in_workspace(data_dir, governance.current_book)
     shown = _instrument_json(run_or_exit(lambda: book.instrument(instrument_id)), day, book)
-    if as_json:
-        emit_json(shown)
-        return
-    for key, value in shown.items():
-        out.print(f"{key}: {value}")
+    emit(shown, as_json, "\n".join(f"{k}: {v}" for k, v in shown.items()))
 
 
 @app.command("coverage")
@@ -114,11 +103,9 @@ def coverage_command(
 ) -> None:
     """Which networks may be shared with a force for a purpose on a day, and why not."""
     day = parse_day(on)
-    ws = open_workspace(data_dir)
-    try:
-        rows = run_or_exit(lambda: governance.coverage(ws, force=force, purpose=purpose, day=day))
-    finally:
-        ws.close()
+    rows = in_workspace(
+        data_dir, lambda ws: governance.coverage(ws, force=force, purpose=purpose, day=day)
+    )
     if as_json:
         emit_json(rows)
         return
@@ -137,20 +124,17 @@ def revoke_command(
 ) -> None:
     """Revoke an instrument from a day: no release or hotlist match rests on it from then."""
     day = parse_day(on)
-    ws = open_workspace(data_dir)
-    try:
-        revoked = run_or_exit(
-            lambda: governance.revoke_instrument(
-                ws, instrument_id, on=day, by=by, why=why, now=utc_now()
-            )
-        )
-    finally:
-        ws.close()
-    result = {"instrument_id": revoked.instrument_id, "revoked_on": str(revoked.revoked_on)}
-    if as_json:
-        emit_json(result)
-        return
-    out.print(f"{revoked.reference} ({revoked.instrument_id}) revoked from {revoked.revoked_on}")
+    revoked = in_workspace(
+        data_dir,
+        lambda ws: governance.revoke_instrument(
+            ws, instrument_id, on=day, by=by, why=why, now=utc_now()
+        ),
+    )
+    emit(
+        {"instrument_id": revoked.instrument_id, "revoked_on": str(revoked.revoked_on)},
+        as_json,
+        f"{revoked.reference} ({revoked.instrument_id}) revoked from {revoked.revoked_on}",
+    )
 
 
 @app.command("direction")
@@ -165,30 +149,22 @@ def direction_command(
     as_json: JsonOption = False,
 ) -> None:
     """Record a signed direction (e.g. a Mayoral direction to share a network)."""
-    ws = open_workspace(data_dir)
-    try:
-        d = run_or_exit(
-            lambda: governance.record_direction(
-                ws,
-                reference=reference,
-                issuer=issuer,
-                networks=network,
-                signed_on=parse_day(signed_on),
-                by=by,
-                why=why,
-                now=utc_now(),
-            )
-        )
-    finally:
-        ws.close()
-    result = {
-        "reference": d.reference,
-        "networks": sorted(d.networks),
-        "signed_on": str(d.signed_on),
-    }
-    if as_json:
-        emit_json(result)
-        return
-    out.print(
-        f"Direction {d.reference} recorded: {', '.join(sorted(d.networks))} from {d.signed_on}"
+    signed = parse_day(signed_on)
+    d = in_workspace(
+        data_dir,
+        lambda ws: governance.record_direction(
+            ws,
+            reference=reference,
+            issuer=issuer,
+            networks=network,
+            signed_on=signed,
+            by=by,
+            why=why,
+            now=utc_now(),
+        ),
+    )
+    emit(
+        {"reference": d.reference, "networks": sorted(d.networks), "signed_on": str(d.signed_on)},
+        as_json,
+        f"Direction {d.reference} recorded: {', '.join(sorted(d.networks))} from {d.signed_on}",
     )

@@ -10,9 +10,8 @@ from ringfence.cli._common import (
     DataDirOption,
     JsonOption,
     emit_json,
-    open_workspace,
+    in_workspace,
     out,
-    run_or_exit,
     table,
     utc_now,
 )
@@ -27,11 +26,7 @@ def subject_access_command(
 ) -> None:
     """Reads held (purpose, retention), police releases and hotlist entries naming a VRM, with
     a delayed-notice flag for live investigations (authorised operator use; audited)."""
-    ws = open_workspace(data_dir)
-    try:
-        report = run_or_exit(lambda: subject_access(ws, vrm, by=by, now=utc_now()))
-    finally:
-        ws.close()
+    report = in_workspace(data_dir, lambda ws: subject_access(ws, vrm, by=by, now=utc_now()))
     if as_json:
         emit_json(report)
         return
