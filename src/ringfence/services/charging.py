@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
@@ -330,7 +330,7 @@ def run_stored(
         )
         rows = _state_rows(
             result.liabilities,
-            [(scheme_id, bytes(pseudonym)) for scheme_id, pseudonym in noticed],
+            {(scheme_id, bytes(pseudonym)) for scheme_id, pseudonym in noticed},
             run_id=run_id,
             day=day,
             key_epoch=epoch.epoch,
@@ -363,7 +363,7 @@ def run_stored(
 
 def _state_rows(
     liabilities: pa.Table,
-    noticed: Sequence[tuple[str, bytes]],
+    noticed: Collection[tuple[str, bytes]],
     *,
     run_id: str,
     day: date,
@@ -371,31 +371,21 @@ def _state_rows(
     decided_at: str,
 ) -> list[tuple[Any, ...]]:
     """The run's liabilities as `liabilities` rows in storage form (`LIABILITY_STATE_COLUMNS`),
-    without those already noticed.
+    in the engine's order, without those already noticed.
 
     Built by DuckDB straight from the Arrow table: a day has hundreds of thousands of rows, and
     turning each into a dict and its read ids into JSON in Python cost more than the decision.
+    A plain projection keeps the table's order (DuckDB preserves insertion order by default).
     """
     con = duckdb.connect()
     try:
         con.register("liabilities", liabilities)
-        con.register(
-            "noticed",
-            pa.table(
-                {
-                    "scheme_id": pa.array([n[0] for n in noticed], pa.string()),
-                    "vehicle_key": pa.array([n[1] for n in noticed], pa.binary()),
-                }
-            ),
-        )
-        return con.execute(
+        rows: list[tuple[Any, ...]] = con.execute(
             """
-            SELECT l.account_id, $run_id, $day, l.scheme_id, $key_epoch, l.vehicle_key,
-                   l.amount_pence::BIGINT, l.status, left(l.rule, 96), l.reason, l.reads::BIGINT,
-                   to_json(l.read_ids)::VARCHAR, $decided_at
-            FROM liabilities l
-            ANTI JOIN noticed n ON n.scheme_id = l.scheme_id AND n.vehicle_key = l.vehicle_key
-            ORDER BY l.scheme_id, l.vrm, l.vehicle_key
+            SELECT account_id, $run_id, $day, scheme_id, $key_epoch, vehicle_key,
+                   amount_pence::BIGINT, status, left(rule, 96), reason, reads::BIGINT,
+                   to_json(read_ids)::VARCHAR, $decided_at
+            FROM liabilities
             """,
             {
                 "run_id": run_id,
@@ -406,6 +396,11 @@ def _state_rows(
         ).fetchall()
     finally:
         con.close()
+    if not noticed:
+        return rows
+    scheme_at = LIABILITY_STATE_COLUMNS.index("scheme_id")
+    pseudonym_at = LIABILITY_STATE_COLUMNS.index("vrm_pseudonym")
+    return [r for r in rows if (r[scheme_at], r[pseudonym_at]) not in noticed]
 
 
 def list_liabilities(
