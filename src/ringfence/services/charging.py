@@ -43,7 +43,7 @@ from ringfence.services.ingest import (
 )
 from ringfence.stores.keys import EpochKeys, pseudonym_sql
 from ringfence.stores.readstore import sql_list
-from ringfence.stores.state import LiabilityRow, bulk_insert
+from ringfence.stores.state import LiabilityRow, bulk_upsert
 from ringfence.workspace import Workspace, camera_rows_table
 
 OUT_COLUMNS = ("vrm", "scheme", "charge_day", "amount", "status", "reason", "rule", "read_ids")
@@ -323,11 +323,6 @@ def run_stored(
                 LiabilityRow.charge_day == day, LiabilityRow.status == "noticed"
             )
         ).all()
-        s.execute(
-            delete(LiabilityRow).where(
-                LiabilityRow.charge_day == day, LiabilityRow.status != "noticed"
-            )
-        )
         rows = _state_rows(
             result.liabilities,
             {(scheme_id, bytes(pseudonym)) for scheme_id, pseudonym in noticed},
@@ -336,7 +331,23 @@ def run_stored(
             key_epoch=epoch.epoch,
             decided_at=decided_at,
         )
-        bulk_insert(s, LiabilityRow.__tablename__, LIABILITY_STATE_COLUMNS, rows)
+        # A re-run decides mostly the same rows again: they are updated in place (keeping
+        # their ids), and only rows this run no longer decides are deleted.
+        bulk_upsert(
+            s,
+            LiabilityRow.__tablename__,
+            LIABILITY_STATE_COLUMNS,
+            rows,
+            key=("charge_day", "scheme_id", "key_epoch", "vrm_pseudonym"),
+            keep_where="liabilities.status = 'noticed'",
+        )
+        s.execute(
+            delete(LiabilityRow).where(
+                LiabilityRow.charge_day == day,
+                LiabilityRow.status != "noticed",
+                LiabilityRow.run_id != run_id,
+            )
+        )
     status_at = LIABILITY_STATE_COLUMNS.index("status")
     pence_at = LIABILITY_STATE_COLUMNS.index("amount_pence")
     by_status: dict[str, int] = {}

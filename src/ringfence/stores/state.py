@@ -204,7 +204,8 @@ class LiabilityRow(Base):
     """What a charge run decided for one vehicle, scheme and charge day.
 
     Keyed by the epoch's pseudonym: the clear VRM is taken from the vault only when a penalty
-    notice is issued. Re-running a day replaces its rows (same key).
+    notice is issued. Re-running a day updates its rows in place (same key) and deletes those it
+    no longer decides; noticed rows are kept as they are.
     """
 
     __tablename__ = "liabilities"
@@ -259,6 +260,47 @@ def bulk_insert(
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported and tested
         target = Base.metadata.tables[table]
         connection.execute(target.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
+
+
+def bulk_upsert(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    key: Sequence[str],
+    keep_where: str,
+) -> None:
+    """Insert many rows, or update in place those whose unique ``key`` exists, unless the
+    existing row matches the SQL condition ``keep_where`` (on ``table``'s columns).
+
+    For re-decisions of the same rows: updating in place leaves every index but the changed
+    columns' alone, where a delete and a re-insert rewrite all of them for every row. Values
+    in storage form, as for `bulk_insert`.
+    """
+    if not rows:
+        return
+    names = ", ".join(columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    conflict = f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates} WHERE NOT ({keep_where})"
+    connection = session.connection()
+    driver: Any = connection.connection.driver_connection  # psycopg or sqlite3
+    if connection.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        driver.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)
+        return
+    if connection.dialect.name != "postgresql":  # pragma: no cover - SQLite and PostgreSQL only
+        raise StateError(f"bulk_upsert: unsupported database {connection.dialect.name}")
+    # COPY cannot resolve conflicts: stage the rows in a temporary table, then upsert from it.
+    staged = f"_upsert_{table}"
+    with driver.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {staged}")
+        cursor.execute(f"CREATE TEMP TABLE {staged} AS SELECT {names} FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY {staged} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staged} {conflict}")
+        cursor.execute(f"DROP TABLE {staged}")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
