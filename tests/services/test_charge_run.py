@@ -62,10 +62,35 @@ def test_stored_run_matches_stateless_evaluation(
             for r in stored
         }
     assert got == expected
-    # re-running the day replaces its liabilities rather than adding to them
-    run_stored(ws, DAY, now=NOW)
+    # Re-running the day replaces its liabilities rather than adding to them: rows it decides
+    # again are updated in place (same ids, this run's decision, even over an edit), and a row
+    # it no longer decides is deleted.
     with ws.state.session() as s:
-        assert len(s.scalars(select(LiabilityRow)).all()) == len(expected)
+        first = s.scalars(select(LiabilityRow).where(LiabilityRow.charge_day == DAY)).all()
+        statuses = {r.id: r.status for r in first}
+        first[0].status, first[0].reason = "paid", "edited"
+        s.add(
+            LiabilityRow(
+                run_id="gone",
+                charge_day=DAY,
+                scheme_id="ulez",
+                key_epoch=run.key_epoch,
+                vrm_pseudonym=bytes(16),
+                amount_pence=0,
+                status="review",
+                rule="match:unregistered",
+                reason="no longer decided",
+                reads=1,
+                read_ids=["R-1"],
+                decided_at=NOW,
+            )
+        )
+    again = run_stored(ws, DAY, now=NOW)
+    with ws.state.session() as s:
+        rows = s.scalars(select(LiabilityRow)).all()
+        assert {r.id: r.status for r in rows} == statuses
+        assert {r.run_id for r in rows} == {again.run_id}
+        assert not {r.reason for r in rows} & {"edited", "no longer decided"}
 
 
 def test_settled_vehicles_reads_are_purged_after_the_payment_window(

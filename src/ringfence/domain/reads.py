@@ -52,9 +52,14 @@ def confusion_key_sql(column: str) -> str:
         for group in vrm_rules.CONFUSION_GROUPS
         for char in group
     )
-    source = "".join(c for c, _ in pairs)
-    target = "".join(d for _, d in pairs)
-    return f"translate({column}, '{source}', '{target}')"
+    # Chained replace(), not translate(): DuckDB's translate costs about twice as much per row
+    # and the charge run keys millions of register rows. Equivalent because every target is a
+    # digit that maps to itself, so no replacement feeds another.
+    expr = column
+    for char, digit in pairs:
+        if char != digit:
+            expr = f"replace({expr}, '{char}', '{digit}')"
+    return expr
 
 
 def plate_class_sql(column: str, as_of: date) -> str:

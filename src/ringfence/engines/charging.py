@@ -3,7 +3,8 @@
 Relations the caller registers on the connection (stored mode and stateless mode differ only in
 what `vehicle_key` is: a keyed pseudonym, or the normalised VRM):
 
-- `day_reads(read_id, camera_id, captured_at, confidence, vehicle_key, vrm_text)`
+- `day_reads(read_id, camera_id, captured_at, confidence, vehicle_key, vrm_text)`; stored mode
+  leaves `vrm_text` NULL and passes a `Recover` instead (see matching.py)
 - `cameras(camera_id, enforces)`
 - `register(vehicle_key, vrm, vehicle_type, fuel, euro_standard, first_registered, tax_class,
   gross_weight_kg, seats, wheelchair_accessible, make)`
@@ -38,7 +39,7 @@ import pyarrow as pa
 
 from ringfence.domain.compliance import compliance_sql, latest_evidence_sql
 from ringfence.domain.schemes import DayRules, SchemeBook, price_sql, registrations_sql
-from ringfence.engines.matching import match_register
+from ringfence.engines.matching import Recover, match_register
 from ringfence.engines.sightings import EvidenceRule, build_sightings, read_ids_for
 
 LIABILITY_STATUSES = ("unpaid", "paid", "exempt", "review")
@@ -71,6 +72,8 @@ class ChargeDay:
     """Payments for this day above what the vehicle owed (not seen, compliant, exempt, or
     paid more than the rate it qualified for), and their total in pence."""
     refunds_pence: int = 0
+    recovered_asked: int = 0
+    """Sighted keys outside the register whose clear VRM was asked of ``recover``."""
 
 
 def day_rules(book: SchemeBook, day: date) -> dict[str, DayRules]:
@@ -142,11 +145,14 @@ def run_charge_day(
     day: date,
     *,
     evidence_rule: EvidenceRule | None = None,
+    recover: Recover | None = None,
 ) -> ChargeDay:
+    """Decide a day. ``recover`` fills in the clear VRM of sighted plates the register does not
+    know, where `day_reads.vrm_text` is NULL (stored mode), for confusion-key matching."""
     rules = day_rules(book, day)
     _windows(con, rules)
     build_sightings(con, evidence_rule or EvidenceRule())
-    match_register(con)
+    asked = match_register(con, recover)
     charging = {s: r for s, r in rules.items() if r.windows}
     if charging:
         con.execute(
@@ -270,4 +276,5 @@ def run_charge_day(
         absorbed=int(counts.get("absorbed", 0)),
         refunds=int(refund[0]) if refund else 0,
         refunds_pence=int(refund[1]) if refund else 0,
+        recovered_asked=asked,
     )

@@ -1,6 +1,8 @@
 """Match sightings to the vehicle register, keeping possible misreads away from charges.
 
 Input relations: `sightings` (see sightings.py) and `register(vehicle_key, vrm, ...facts)`.
+Where a sighting's `vrm_text` is NULL (stored mode keeps no clear VRM with the reads), the
+caller's `Recover` gives it for the keys the register does not know: the vault in stored mode.
 Output: temp table `matched`: every sighting with `match` =
 
 - `exact`: the key is a registered vehicle;
@@ -18,43 +20,84 @@ Only `exact` matches with sufficient evidence can be charged; the rest go to rev
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+
 import duckdb
+import pyarrow as pa
 
 from ringfence.domain.reads import confusion_key_sql
 
+Recover = Callable[[Sequence[bytes]], Mapping[bytes, str]]
+"""Clear VRMs for vehicle keys the caller can decrypt (stored mode: the epoch's vault)."""
 
-def match_register(con: duckdb.DuckDBPyConnection) -> None:
+
+def match_register(con: duckdb.DuckDBPyConnection, recover: Recover | None = None) -> int:
+    """Build `matched`. ``recover`` gives the clear VRM of sighted keys the register does not
+    know whose `vrm_text` is NULL (stored mode); returns how many keys it was asked for."""
+    # One join with the register (millions of rows on both sides) says which sightings are
+    # registered; recovery and confusion matching then work on the rest only.
     con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE register_keys AS
-        SELECT vrm, {confusion_key_sql("vrm")} AS confusion_key FROM register
-        """
+        "CREATE OR REPLACE TEMP TABLE sighted AS SELECT s.*, g.vrm FROM sightings s "
+        "LEFT JOIN register g ON g.vehicle_key = s.vehicle_key"
     )
+    asked = _recover_texts(con, recover) if recover is not None else 0
+    # Candidates carry their own vehicle key, so finding whether one is seen needs no second
+    # join back to the register by VRM.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE matched AS
         WITH unmatched AS (
-          SELECT s.vehicle_key, s.scheme_id, {confusion_key_sql("s.vrm_text")} AS confusion_key
-          FROM sightings s ANTI JOIN register g ON g.vehicle_key = s.vehicle_key
-          WHERE s.vrm_text IS NOT NULL
+          SELECT vehicle_key, scheme_id, {confusion_key_sql("vrm_text")} AS confusion_key
+          FROM sighted WHERE vrm IS NULL AND vrm_text IS NOT NULL
+        ), register_keys AS (
+          SELECT vrm, vehicle_key, {confusion_key_sql("vrm")} AS confusion_key FROM register
         ), near AS (
           SELECT u.vehicle_key, u.scheme_id, list(k.vrm ORDER BY k.vrm) AS candidates,
                  bool_or(seen.vehicle_key IS NOT NULL) AS candidate_seen
           FROM unmatched u
           JOIN register_keys k USING (confusion_key)
-          JOIN register g2 ON g2.vrm = k.vrm
-          LEFT JOIN sightings seen
-                 ON seen.vehicle_key = g2.vehicle_key AND seen.scheme_id = u.scheme_id
-          GROUP BY ALL
+          LEFT JOIN (SELECT vehicle_key, scheme_id FROM sighted WHERE vrm IS NOT NULL) seen
+                 ON seen.vehicle_key = k.vehicle_key AND seen.scheme_id = u.scheme_id
+          GROUP BY u.vehicle_key, u.scheme_id
         )
-        SELECT s.*, g.vrm,
-               CASE WHEN g.vrm IS NOT NULL THEN 'exact'
+        SELECT s.*,
+               CASE WHEN s.vrm IS NOT NULL THEN 'exact'
                     WHEN n.candidate_seen THEN 'absorbed'
                     WHEN n.candidates IS NOT NULL THEN 'confusion'
                     ELSE 'unregistered' END AS match,
                n.candidates
-        FROM sightings s
-        LEFT JOIN register g ON g.vehicle_key = s.vehicle_key
+        FROM sighted s
         LEFT JOIN near n ON n.vehicle_key = s.vehicle_key AND n.scheme_id = s.scheme_id
         """
     )
+    con.execute("DROP TABLE sighted")
+    return asked
+
+
+def _recover_texts(con: duckdb.DuckDBPyConnection, recover: Recover) -> int:
+    """Set `sighted.vrm_text` for the keys the register does not know.
+
+    Only these can be misreads matched by confusion key, and only sighted ones (in a scheme's
+    charging hours at its cameras) can be charged or reviewed: asking after grouping keeps
+    vault decryption to the plates that matter and the join off the day's millions of reads.
+    """
+    keys = con.sql(
+        "SELECT DISTINCT vehicle_key FROM sighted WHERE vrm IS NULL AND vrm_text IS NULL"
+    ).to_arrow_table()
+    asked: list[bytes] = keys.column("vehicle_key").to_pylist()
+    clear = recover(asked)
+    con.register(
+        "recovered",
+        pa.table(
+            {
+                "vehicle_key": pa.array(list(clear), pa.binary()),
+                "vrm_text": pa.array(list(clear.values()), pa.string()),
+            }
+        ),
+    )
+    con.execute(
+        "UPDATE sighted SET vrm_text = r.vrm_text FROM recovered r "
+        "WHERE sighted.vehicle_key = r.vehicle_key"
+    )
+    con.unregister("recovered")
+    return len(asked)

@@ -8,14 +8,14 @@ liability row per (vrm, scheme, charge_day) that owes, is exempt, is paid or nee
 from __future__ import annotations
 
 import csv
-import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -41,9 +41,9 @@ from ringfence.services.ingest import (
     load_reads,
     parse_reads,
 )
-from ringfence.stores.keys import pseudonym_sql
+from ringfence.stores.keys import EpochKeys, pseudonym_sql
 from ringfence.stores.readstore import sql_list
-from ringfence.stores.state import LiabilityRow, bulk_insert
+from ringfence.stores.state import LiabilityRow, bulk_upsert
 from ringfence.workspace import Workspace, camera_rows_table
 
 OUT_COLUMNS = ("vrm", "scheme", "charge_day", "amount", "status", "reason", "rule", "read_ids")
@@ -237,6 +237,26 @@ class ChargeRun:
     seconds: float
 
 
+@dataclass(frozen=True, slots=True)
+class _VaultRecovery:
+    """The stored run's `Recover`: an audited vault look-up."""
+
+    ws: Workspace
+    keys: EpochKeys
+    day: date
+
+    def __call__(self, pseudonyms: Sequence[bytes]) -> dict[bytes, str]:
+        clear = self.ws.vault.recover(self.keys, pseudonyms)
+        self.ws.record(
+            "vault-recovered",
+            subject=f"charge-day:{self.day}",
+            why="charging: plates not in the register, matched to registered vehicles by "
+            "confusion key (misread safety)",
+            counts={"asked": len(pseudonyms), "recovered": len(clear)},
+        )
+        return clear
+
+
 def run_stored(
     ws: Workspace,
     day: date,
@@ -247,8 +267,8 @@ def run_stored(
 ) -> ChargeRun:
     """Charge one stored day: the register keyed under the day's epoch, liabilities saved.
 
-    Clear VRMs are recovered from the vault only for plates the register does not know, so
-    that likely misreads can be matched to registered vehicles by their confusion key.
+    Clear VRMs are recovered from the vault only for sighted plates the register does not
+    know, so that likely misreads can be matched to registered vehicles by their confusion key.
     """
     started = time.perf_counter()
     book = book or load_scheme_book()
@@ -284,87 +304,55 @@ def run_stored(
                 EMPTY_LOADERS[kind](con, None)
         con.unregister("pads")
         con.execute(
-            f"CREATE TEMP VIEW stored AS SELECT read_id, camera_id, captured_at, confidence, "
-            f"vrm_pseudonym AS vehicle_key FROM read_parquet({sql_list(files)}) "
-            f"WHERE key_epoch = {epoch.epoch}"
+            f"CREATE TEMP VIEW day_reads AS SELECT read_id, camera_id, captured_at, confidence, "
+            f"vrm_pseudonym AS vehicle_key, NULL::VARCHAR AS vrm_text "
+            f"FROM read_parquet({sql_list(files)}) WHERE key_epoch = {epoch.epoch}"
         )
-        unknown = [
-            bytes(r[0])
-            for r in con.execute(
-                "SELECT DISTINCT vehicle_key FROM stored ANTI JOIN register USING (vehicle_key)"
-            ).fetchall()
-        ]
-        clear = ws.vault.recover(keys, unknown)
-        ws.record(
-            "vault-recovered",
-            subject=f"charge-day:{day}",
-            why="charging: plates not in the register, matched to registered vehicles by "
-            "confusion key (misread safety)",
-            counts={"asked": len(unknown), "recovered": len(clear)},
-        )
-        con.register(
-            "recovered",
-            pa.table(
-                {
-                    "vehicle_key": pa.array(list(clear), pa.binary()),
-                    "vrm_text": pa.array(list(clear.values()), pa.string()),
-                }
-            ),
-        )
-        con.execute(
-            "CREATE TEMP VIEW day_reads AS SELECT s.*, r.vrm_text FROM stored s "
-            "LEFT JOIN recovered r USING (vehicle_key)"
-        )
-        result = run_charge_day(con, book, day, evidence_rule=evidence_rule)
-        reads = int(con.execute("SELECT count(*) FROM stored").fetchone()[0])  # type: ignore[index]
+        recover = _VaultRecovery(ws, keys, day)
+        result = run_charge_day(con, book, day, evidence_rule=evidence_rule, recover=recover)
+        reads = int(con.execute("SELECT count(*) FROM day_reads").fetchone()[0])  # type: ignore[index]
     finally:
         con.close()
     run_id = uuid.uuid4().hex[:16]
-    rows = result.liabilities.to_pylist()
     decided_at = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     with ws.writer(), ws.state.session() as s:
         # A liability that already has a penalty notice is settled enforcement history: a
         # re-run keeps it (and the notice's link to it) and does not decide it again.
-        noticed = {
-            (scheme_id, pseudonym)
-            for scheme_id, pseudonym in s.execute(
-                select(LiabilityRow.scheme_id, LiabilityRow.vrm_pseudonym).where(
-                    LiabilityRow.charge_day == day, LiabilityRow.status == "noticed"
-                )
+        noticed = s.execute(
+            select(LiabilityRow.scheme_id, LiabilityRow.vrm_pseudonym).where(
+                LiabilityRow.charge_day == day, LiabilityRow.status == "noticed"
             )
-        }
-        s.execute(
-            delete(LiabilityRow).where(
-                LiabilityRow.charge_day == day, LiabilityRow.status != "noticed"
-            )
+        ).all()
+        rows = _state_rows(
+            result.liabilities,
+            {(scheme_id, bytes(pseudonym)) for scheme_id, pseudonym in noticed},
+            run_id=run_id,
+            day=day,
+            key_epoch=epoch.epoch,
+            decided_at=decided_at,
         )
-        rows = [r for r in rows if (r["scheme_id"], bytes(r["vehicle_key"])) not in noticed]
-        bulk_insert(
+        # A re-run decides mostly the same rows again: they are updated in place (keeping
+        # their ids), and only rows this run no longer decides are deleted.
+        bulk_upsert(
             s,
             LiabilityRow.__tablename__,
             LIABILITY_STATE_COLUMNS,
-            [
-                (
-                    r["account_id"],
-                    run_id,
-                    day.isoformat(),
-                    r["scheme_id"],
-                    epoch.epoch,
-                    bytes(r["vehicle_key"]),
-                    int(r["amount_pence"]),
-                    r["status"],
-                    str(r["rule"])[:96],
-                    r["reason"],
-                    int(r["reads"]),
-                    json.dumps(r["read_ids"]),
-                    decided_at,
-                )
-                for r in rows
-            ],
+            rows,
+            key=("charge_day", "scheme_id", "key_epoch", "vrm_pseudonym"),
+            keep_where="liabilities.status = 'noticed'",
         )
+        s.execute(
+            delete(LiabilityRow).where(
+                LiabilityRow.charge_day == day,
+                LiabilityRow.status != "noticed",
+                LiabilityRow.run_id != run_id,
+            )
+        )
+    status_at = LIABILITY_STATE_COLUMNS.index("status")
+    pence_at = LIABILITY_STATE_COLUMNS.index("amount_pence")
     by_status: dict[str, int] = {}
     for r in rows:
-        by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+        by_status[r[status_at]] = by_status.get(r[status_at], 0) + 1
     ws.record("charge-run", subject=f"charge-day:{day}", why=f"run {run_id}", counts=by_status)
     return ChargeRun(
         run_id=run_id,
@@ -375,13 +363,55 @@ def run_stored(
         not_liable=result.not_liable,
         unidentified=result.unidentified,
         misreads_absorbed=result.absorbed,
-        vault_lookups=len(unknown),
+        vault_lookups=result.recovered_asked,
         by_status=dict(sorted(by_status.items())),
-        amount_due_pence=sum(int(r["amount_pence"]) for r in rows if r["status"] == "unpaid"),
+        amount_due_pence=sum(r[pence_at] for r in rows if r[status_at] == "unpaid"),
         refunds=result.refunds,
         refunds_pence=result.refunds_pence,
         seconds=time.perf_counter() - started,
     )
+
+
+def _state_rows(
+    liabilities: pa.Table,
+    noticed: Collection[tuple[str, bytes]],
+    *,
+    run_id: str,
+    day: date,
+    key_epoch: int,
+    decided_at: str,
+) -> list[tuple[Any, ...]]:
+    """The run's liabilities as `liabilities` rows in storage form (`LIABILITY_STATE_COLUMNS`),
+    in the engine's order, without those already noticed.
+
+    Built by DuckDB straight from the Arrow table: a day has hundreds of thousands of rows, and
+    turning each into a dict and its read ids into JSON in Python cost more than the decision.
+    A plain projection keeps the table's order (DuckDB preserves insertion order by default).
+    """
+    con = duckdb.connect()
+    try:
+        con.register("liabilities", liabilities)
+        rows: list[tuple[Any, ...]] = con.execute(
+            """
+            SELECT account_id, $run_id, $day, scheme_id, $key_epoch, vehicle_key,
+                   amount_pence::BIGINT, status, left(rule, 96), reason, reads::BIGINT,
+                   to_json(read_ids)::VARCHAR, $decided_at
+            FROM liabilities
+            """,
+            {
+                "run_id": run_id,
+                "day": day.isoformat(),
+                "key_epoch": key_epoch,
+                "decided_at": decided_at,
+            },
+        ).fetchall()
+    finally:
+        con.close()
+    if not noticed:
+        return rows
+    scheme_at = LIABILITY_STATE_COLUMNS.index("scheme_id")
+    pseudonym_at = LIABILITY_STATE_COLUMNS.index("vrm_pseudonym")
+    return [r for r in rows if (r[scheme_at], r[pseudonym_at]) not in noticed]
 
 
 def list_liabilities(

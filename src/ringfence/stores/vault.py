@@ -69,25 +69,14 @@ class Vault:
         con = duckdb.connect()
         try:
             con.register("wanted", pa.table({"p": pa.array(list(set(pseudonyms)), pa.binary())}))
-            rows = con.execute(
-                "SELECT v.vrm_pseudonym, any_value(v.sealed) FROM read_parquet(?) v "
-                "JOIN wanted ON v.vrm_pseudonym = wanted.p GROUP BY 1",
-                [[str(f) for f in files]],
-            ).fetchall()
+            found = con.sql(
+                "SELECT v.vrm_pseudonym, any_value(v.sealed) AS sealed FROM read_parquet(?) v "
+                "SEMI JOIN wanted ON v.vrm_pseudonym = wanted.p GROUP BY 1",
+                params=[[str(f) for f in files]],
+            ).to_arrow_table()
         finally:
             con.close()
-        aead = AESGCM(keys.vault_key)
-        out: dict[bytes, str] = {}
-        for pseudonym, sealed in rows:
-            try:
-                clear = aead.decrypt(sealed[:12], sealed[12:], _associated(keys.epoch, pseudonym))
-            except InvalidTag as exc:
-                raise VaultError(
-                    f"vault entry in epoch {keys.epoch} failed authentication: tampered or "
-                    "sealed under another key"
-                ) from exc
-            out[bytes(pseudonym)] = clear.decode("ascii")
-        return out
+        return _open_all(keys, found.column(0).to_pylist(), found.column(1).to_pylist())
 
     def drop_epoch(self, epoch: int) -> int:
         """Remove an epoch's vault files (after its key is destroyed). Returns entries removed."""
@@ -95,6 +84,23 @@ class Vault:
         count = int(sum(pq.ParquetFile(f).metadata.num_rows for f in files))
         shutil.rmtree(self.epoch_dir(epoch), ignore_errors=True)
         return count
+
+
+def _open_all(keys: EpochKeys, pseudonyms: list[bytes], sealed: list[bytes]) -> dict[bytes, str]:
+    # A charge run opens hundreds of thousands of entries: one AESGCM object, the associated
+    # data's constant prefix built once, and columns rather than row tuples from DuckDB.
+    decrypt = AESGCM(keys.vault_key).decrypt
+    prefix = _associated(keys.epoch, b"")
+    out: dict[bytes, str] = {}
+    try:
+        for pseudonym, entry in zip(pseudonyms, sealed, strict=True):
+            out[pseudonym] = decrypt(entry[:12], entry[12:], prefix + pseudonym).decode("ascii")
+    except InvalidTag as exc:
+        raise VaultError(
+            f"vault entry in epoch {keys.epoch} failed authentication: tampered or "
+            "sealed under another key"
+        ) from exc
+    return out
 
 
 def _seal_all(keys: EpochKeys, vrms: Sequence[str], pseudonyms: Sequence[bytes]) -> list[bytes]:
