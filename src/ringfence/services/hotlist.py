@@ -79,10 +79,6 @@ def _day(at: datetime) -> date:
     return at.astimezone(LONDON).date()
 
 
-def _officer(row: HotlistEntryRow) -> Officer:
-    return Officer(row.officer_id, row.officer_rank, row.force)
-
-
 def _context(book: GovernanceBook, officer: Officer, today: date) -> PolicyContext:
     # Hotlist steps need no authorising officer: the seriousness bands apply to read queries.
     return PolicyContext(book, officer, None, Seriousness.STANDARD, today)
@@ -266,26 +262,30 @@ def build_matcher(
     now = _aware(now)
     today = _day(now)
     book = book or current_book(ws)
+    t = HotlistEntryRow
     with ws.state.session() as s:
-        entries = s.scalars(
-            select(HotlistEntryRow).where(
-                HotlistEntryRow.status == "active", HotlistEntryRow.expires_on >= today
-            )
-        ).all()
-        allowed: list[tuple[str, str, str, datetime]] = []  # entry, vrm, network, created
-        refused = 0
-        cache: dict[tuple[str, str, str, str, str, date], bool] = {}
-        for e in entries:
-            for network in e.networks:
-                key = (e.force, e.officer_rank, e.purpose, e.legal_basis, network, e.expires_on)
-                if key not in cache:
-                    action = MatchHotlistRead(network, e.purpose, e.legal_basis, e.expires_on)
-                    cache[key] = decide(action, _context(book, _officer(e), today)).allowed
-                if cache[key]:
-                    allowed.append((e.entry_id, e.vrm, network, e.created_at))
-                else:
-                    refused += 1
-        forces = {e.entry_id: e.force for e in entries}
+        # Plain rows, not ORM objects: a large hotlist is read on every batch.
+        entries = s.execute(
+            select(
+                t.entry_id, t.vrm, t.force, t.officer_id, t.officer_rank, t.purpose,
+                t.legal_basis, t.networks, t.expires_on, t.created_at,
+            ).where(t.status == "active", t.expires_on >= today)
+        ).all()  # fmt: skip
+    allowed: list[tuple[str, str, str, datetime]] = []  # entry, vrm, network, created
+    refused = 0
+    cache: dict[tuple[str, str, str, str, str, date], bool] = {}
+    for e in entries:
+        for network in e.networks:
+            key = (e.force, e.officer_rank, e.purpose, e.legal_basis, network, e.expires_on)
+            if key not in cache:
+                officer = Officer(e.officer_id, e.officer_rank, e.force)
+                action = MatchHotlistRead(network, e.purpose, e.legal_basis, e.expires_on)
+                cache[key] = decide(action, _context(book, officer, today)).allowed
+            if cache[key]:
+                allowed.append((e.entry_id, e.vrm, network, e.created_at))
+            else:
+                refused += 1
+    forces = {e.entry_id: e.force for e in entries}
     epochs = sorted(set(epochs))
     parts: list[pa.Table] = []
     vrms = sorted({vrm for _, vrm, _, _ in allowed})
