@@ -120,7 +120,11 @@ def log(tmp_path: Path) -> AuditLog:
     add("hotlist-entry-removed")
     hit = {"network": "cc_lez_2015", "force": MET}
     add("hotlist-hit", counts={"hits": 1}, attrs={**hit, "borough": "E09000001"})
-    add("hotlist-hit", counts={"hits": 4}, attrs={**hit, "borough": "E09000001"})
+    add(
+        "hotlist-hit",
+        counts={"hits": 4},
+        attrs={**hit, "borough": "E09000001", "historical": "yes"},
+    )
     add(
         "hotlist-hit-reviewed", attrs={"outcome": "confirmed", "borough": "E09000001", "force": MET}
     )
@@ -195,6 +199,8 @@ def test_hotlist_size_additions_hits_and_reviews(entries: list[Entry]) -> None:
         ("size_at_end",): 1,
     }
     assert _cells(entries, "hotlist_hits_by_borough") == {("E09000001",): 5}
+    # the first hit predates the attr: counted as unknown, not guessed
+    assert _cells(entries, "hotlist_hits_by_kind") == {("unknown",): 1, ("yes",): 4}
     assert _cells(entries, "hotlist_hit_reviews") == {("confirmed",): 1, ("misread",): 1}
     assert _cells(entries, "governance_changes") == {("dpia-recorded", "DPIA-7"): 1}
 

@@ -296,6 +296,13 @@ TABLES: tuple[TableSpec, ...] = (
         measures=("hits",),
     ),
     TableSpec(
+        "hotlist_hits_by_kind",
+        "Hotlist hits: real-time (at ingest) or historical (under an approved request)",
+        _s("hotlist-hit"),
+        ("historical",),
+        measures=("hits",),
+    ),
+    TableSpec(
         "hotlist_historical_searches",
         "Historical hotlist searches (each within an approved request), and reads found",
         _s("hotlist-historical-search"),
