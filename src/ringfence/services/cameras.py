@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from sqlalchemy import delete
 
 from ringfence.errors import InputError, SchemaError
@@ -124,3 +125,12 @@ def import_cameras(ws: Workspace, path: Path, *, replace: bool = False) -> Camer
     for r in records:
         networks[r.network] = networks.get(r.network, 0) + 1
     return CameraImport(source=str(path), cameras=len(records), networks=networks)
+
+
+def camera_lookup(cameras: pa.Table, column: str) -> dict[str, str]:
+    """camera_id -> one of its columns (network, borough_gss...), from `Workspace.cameras_table`."""
+    return dict(
+        zip(
+            cameras.column("camera_id").to_pylist(), cameras.column(column).to_pylist(), strict=True
+        )
+    )

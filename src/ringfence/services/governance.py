@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,6 +27,7 @@ from ringfence.domain.sharing import (
     parse_dpia,
 )
 from ringfence.errors import InputError
+from ringfence.stores.readstore import as_utc
 from ringfence.stores.state import GovernanceChangeRow
 from ringfence.workspace import Workspace
 
@@ -110,8 +111,7 @@ def _record(
 ) -> Change:
     if not by.strip() or not why.strip():
         raise InputError("a governance change needs who records it (--by) and why (--why)")
-    if now.tzinfo is None:
-        raise InputError("times need a UTC offset")
+    now = as_utc(now)
     with ws.state.session() as s:
         # Numbered in order: changes recorded in the same instant still replay in that order.
         number = (s.scalar(select(func.count()).select_from(GovernanceChangeRow)) or 0) + 1
@@ -120,7 +120,7 @@ def _record(
         kind=kind,
         payload=_jsonable(raw),
         recorded_by=by.strip(),
-        recorded_at=now.astimezone(UTC),
+        recorded_at=now,
         why=why.strip(),
     )
     # Applying it to the book in force checks it (unknown network, duplicate...) before storing.

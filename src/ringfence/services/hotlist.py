@@ -23,10 +23,9 @@ each entry's VRM is pseudonymised under each live key epoch instead (the *watch 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 import pyarrow as pa
 from sqlalchemy import select
@@ -44,8 +43,10 @@ from ringfence.policy import (
     PolicyContext,
     decide,
 )
+from ringfence.services.cameras import camera_lookup
 from ringfence.services.governance import current_book
 from ringfence.services.requests import AccessRefusedError, vehicle_reads_in_scope
+from ringfence.stores.readstore import as_utc, charge_day_of
 from ringfence.stores.state import AccessRequestRow, CameraRow, HotlistEntryRow, HotlistHitRow
 from ringfence.workspace import Workspace
 
@@ -64,19 +65,8 @@ __all__ = [
     "search_past",
 ]
 
-LONDON = ZoneInfo("Europe/London")
 OUTCOMES = ("confirmed", "misread", "no_action")
 SEARCHABLE = ("approved", "narrowed", "released")
-
-
-def _aware(now: datetime) -> datetime:
-    if now.tzinfo is None:
-        raise InputError("times need a UTC offset")
-    return now.astimezone(UTC)
-
-
-def _day(at: datetime) -> date:
-    return at.astimezone(LONDON).date()
 
 
 def _context(book: GovernanceBook, officer: Officer, today: date) -> PolicyContext:
@@ -107,7 +97,7 @@ def add_entry(
     book: GovernanceBook | None = None,
 ) -> dict[str, object]:
     """Add a VRM to the hotlist if the policy allows it; raises `AccessRefusedError` if not."""
-    now = _aware(now)
+    now = as_utc(now)
     clear = normalise(vrm)
     if not clear:
         raise InputError(f"{vrm!r} has no characters of a VRM")
@@ -121,7 +111,7 @@ def add_entry(
         legal_basis=legal_basis,
         expires_on=expires_on,
     )
-    decision = decide(action, _context(book, officer, _day(now)))
+    decision = decide(action, _context(book, officer, charge_day_of(now)))
     attrs = {"force": officer.force, "purpose": purpose, "legal_basis": legal_basis}
     if not decision.allowed:
         ws.record(
@@ -131,7 +121,7 @@ def add_entry(
             attrs={**attrs, "reasons": ";".join(sorted(decision.failure_codes))},
         )
         raise AccessRefusedError(f"hotlist entry refused: {_codes(decision)}", decision)
-    entry_id = f"HOT-{_day(now):%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
+    entry_id = f"HOT-{charge_day_of(now):%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
     row = HotlistEntryRow(
         entry_id=entry_id,
         vrm=clear,
@@ -184,7 +174,7 @@ def _entry_json(row: HotlistEntryRow) -> dict[str, object]:
 
 def remove_entry(ws: Workspace, entry_id: str, *, by: str, why: str, now: datetime) -> None:
     """Take an entry off the hotlist before its expiry (e.g. the vehicle was found)."""
-    now = _aware(now)
+    now = as_utc(now)
     if not by.strip() or not why.strip():
         raise InputError("removing an entry needs who (--by) and why (--why)")
     with ws.state.session() as s:
@@ -202,8 +192,8 @@ def remove_entry(ws: Workspace, entry_id: str, *, by: str, why: str, now: dateti
 
 def expire_entries(ws: Workspace, now: datetime) -> list[str]:
     """Mark entries past their last day ``expired``; returns their ids (audited once)."""
-    now = _aware(now)
-    today = _day(now)
+    now = as_utc(now)
+    today = charge_day_of(now)
     with ws.state.session() as s:
         rows = s.scalars(
             select(HotlistEntryRow).where(
@@ -242,13 +232,10 @@ class Matcher:
     micro-batch: the watch table and the camera networks."""
 
     watch: pa.Table
-    cameras: pa.Table
     forces: dict[str, str]
     """entry_id -> force, for the audit."""
     boroughs: dict[str, str]
     """camera_id -> borough GSS code, for the audit."""
-    refused: int
-    """(entry, network) pairs the policy refused today: revoked, not covered or expired."""
     index: WatchIndex
 
     def match(self, reads: pa.Table) -> pa.Table:
@@ -259,8 +246,8 @@ def build_matcher(
     ws: Workspace, now: datetime, epochs: Iterable[int], *, book: GovernanceBook | None = None
 ) -> Matcher:
     """The watch table for the active entries on ``now``'s day, over the given key epochs."""
-    now = _aware(now)
-    today = _day(now)
+    now = as_utc(now)
+    today = charge_day_of(now)
     book = book or current_book(ws)
     t = HotlistEntryRow
     with ws.state.session() as s:
@@ -272,7 +259,6 @@ def build_matcher(
             ).where(t.status == "active", t.expires_on >= today)
         ).all()  # fmt: skip
     allowed: list[tuple[str, str, str, datetime]] = []  # entry, vrm, network, created
-    refused = 0
     cache: dict[tuple[str, str, str, str, str, date], bool] = {}
     for e in entries:
         for network in e.networks:
@@ -283,8 +269,6 @@ def build_matcher(
                 cache[key] = decide(action, _context(book, officer, today)).allowed
             if cache[key]:
                 allowed.append((e.entry_id, e.vrm, network, e.created_at))
-            else:
-                refused += 1
     forces = {e.entry_id: e.force for e in entries}
     epochs = sorted(set(epochs))
     parts: list[pa.Table] = []
@@ -312,26 +296,19 @@ def build_matcher(
     watch = pa.concat_tables(parts) if parts else empty_watch()
     return Matcher(
         watch=watch,
-        cameras=cams.select(["camera_id", "network"]),
         index=WatchIndex(cams, watch),
         forces=forces,
-        boroughs=dict(
-            zip(
-                cams.column("camera_id").to_pylist(),
-                cams.column("borough_gss").to_pylist(),
-                strict=True,
-            )
-        ),
-        refused=refused,
+        boroughs=camera_lookup(cams, "borough_gss"),
     )
 
 
 def _store_hits(
     ws: Workspace,
-    matcher: Matcher,
     hits: pa.Table,
     now: datetime,
     *,
+    forces: Mapping[str, str],
+    boroughs: Mapping[str, str],
     request_id: str | None = None,
 ) -> list[str]:
     """Save new hits (a hit already recorded for the same entry and read is skipped) and audit
@@ -348,7 +325,7 @@ def _store_hits(
             ).first()
             if seen is not None:
                 continue
-            hit_id = f"HIT-{_day(now):%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
+            hit_id = f"HIT-{charge_day_of(now):%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
             s.add(
                 HotlistHitRow(
                     hit_id=hit_id,
@@ -377,8 +354,8 @@ def _store_hits(
             attrs={
                 "entry_id": str(h["entry_id"]),
                 "network": str(h["network"]),
-                "borough": str(matcher.boroughs.get(str(h["camera_id"])) or ""),
-                "force": matcher.forces.get(str(h["entry_id"]), ""),
+                "borough": str(boroughs.get(str(h["camera_id"])) or ""),
+                "force": forces.get(str(h["entry_id"]), ""),
                 "historical": "yes" if request_id else "no",
             },
         )
@@ -389,16 +366,15 @@ def match_reads(
     ws: Workspace, reads: pa.Table, now: datetime, *, book: GovernanceBook | None = None
 ) -> list[str]:
     """Match incoming reads (already stored) against the hotlist; returns the new hit ids."""
-    now = _aware(now)
-    expire_entries(ws, now)
-    if reads.num_rows == 0 or not _any_active(ws):
+    now = as_utc(now)
+    if reads.num_rows == 0 or not _live_entries(ws, now):
         return []
-    epochs = set(reads.column("key_epoch").to_pylist())
-    matcher = build_matcher(ws, now, epochs, book=book)
-    return _store_hits(ws, matcher, matcher.match(reads), now)
+    return _match(ws, reads, now, book)
 
 
-def _any_active(ws: Workspace) -> bool:
+def _live_entries(ws: Workspace, now: datetime) -> bool:
+    """Expire what is past its day first, then: is any entry left to match against?"""
+    expire_entries(ws, now)
     with ws.state.session() as s:
         found = s.scalars(
             select(HotlistEntryRow.entry_id).where(HotlistEntryRow.status == "active").limit(1)
@@ -406,11 +382,18 @@ def _any_active(ws: Workspace) -> bool:
         return found is not None
 
 
+def _match(ws: Workspace, reads: pa.Table, now: datetime, book: GovernanceBook | None) -> list[str]:
+    epochs = set(reads.column("key_epoch").to_pylist())
+    matcher = build_matcher(ws, now, epochs, book=book)
+    return _store_hits(
+        ws, matcher.match(reads), now, forces=matcher.forces, boroughs=matcher.boroughs
+    )
+
+
 def match_batch(ws: Workspace, batch_id: str, days: Sequence[date], now: datetime) -> list[str]:
     """Real-time matching of one ingested batch (called by ingest once the batch is stored)."""
-    now = _aware(now)
-    expire_entries(ws, now)
-    if not days or not _any_active(ws):
+    now = as_utc(now)
+    if not days or not _live_entries(ws, now):
         return []
     files = [f for day in sorted(set(days)) for f in ws.reads.files(day)]
     if not files:
@@ -424,7 +407,7 @@ def match_batch(ws: Workspace, batch_id: str, days: Sequence[date], now: datetim
         ).to_arrow_table()
     finally:
         con.close()
-    return match_reads(ws, reads, now)
+    return _match(ws, reads, now, None) if reads.num_rows else []
 
 
 def search_past(
@@ -432,7 +415,7 @@ def search_past(
 ) -> list[str]:
     """Historical hits: an entry's VRM over past reads, only within the approved scope of a
     request of the same force that names that VRM."""
-    now = _aware(now)
+    now = as_utc(now)
     with ws.state.session() as s:
         entry = s.get(HotlistEntryRow, entry_id)
         request = s.get(AccessRequestRow, request_id)
@@ -453,23 +436,28 @@ def search_past(
         if problems:
             raise StateError("; ".join(problems))
         approved = request.approved_scope or {}
-        vrm = entry.vrm
-    reads = vehicle_reads_in_scope(ws, vrm, approved)
-    hits = _historical_hits(ws, entry_id, reads)
-    matcher = build_matcher(ws, now, [])
+        vrm, force = entry.vrm, entry.force
+    cameras = ws.cameras_table()
+    hits = _historical_hits(entry_id, vehicle_reads_in_scope(ws, vrm, approved), cameras)
     ws.record(
         "hotlist-historical-search",
         subject=entry_id,
         why=f"by {by} under request {request_id}",
         counts={"reads": hits.num_rows},
-        attrs={"request_id": request_id, "force": matcher.forces.get(entry_id, "")},
+        attrs={"request_id": request_id, "force": force},
     )
-    return _store_hits(ws, matcher, hits, now, request_id=request_id)
+    return _store_hits(
+        ws,
+        hits,
+        now,
+        forces={entry_id: force},
+        boroughs=camera_lookup(cameras, "borough_gss"),
+        request_id=request_id,
+    )
 
 
-def _historical_hits(ws: Workspace, entry_id: str, reads: pa.Table) -> pa.Table:
-    cams = ws.cameras_table().select(["camera_id", "network"])
-    located = reads.join(cams, "camera_id")
+def _historical_hits(entry_id: str, reads: pa.Table, cameras: pa.Table) -> pa.Table:
+    located = reads.join(cameras.select(["camera_id", "network"]), "camera_id")
     n = located.num_rows
     return pa.table(
         {
@@ -564,7 +552,7 @@ def review_hit(
 ) -> dict[str, object]:
     """Record a person's confirmation of a hit: ``confirmed`` (the image shows the hotlisted
     plate), ``misread`` (it does not) or ``no_action``."""
-    now = _aware(now)
+    now = as_utc(now)
     if outcome not in OUTCOMES:
         raise InputError(f"outcome must be one of {', '.join(OUTCOMES)}")
     if not by.strip() or not note.strip():

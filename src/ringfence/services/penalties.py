@@ -42,7 +42,7 @@ from ringfence.domain.penalties import appeal as appeal_pcn
 from ringfence.domain.penalties import decide_appeal as decide_appeal_pcn
 from ringfence.domain.schemes import DayRules, SchemeBook, load_scheme_book
 from ringfence.errors import NotFoundError, StateError
-from ringfence.stores.readstore import sql_list
+from ringfence.stores.readstore import charge_day_of, sql_list
 from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow
 from ringfence.workspace import Workspace
 
@@ -145,10 +145,6 @@ class IssueReport:
     by_scheme: dict[str, int] = field(default_factory=dict)
 
 
-def _london_day(at: datetime) -> date:
-    return at.astimezone(LONDON_TZ).date()
-
-
 def _new_pcn_id(scheme_id: str, day: date) -> str:
     return f"{scheme_id.upper()}-{day:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
 
@@ -202,7 +198,7 @@ def issue_notices(
     and re-marked if its day was charged again). Each notice is posted on ``now``'s London date.
     """
     book = book or load_scheme_book()
-    today = _london_day(now)
+    today = charge_day_of(now)
     rules = _check_window(book, day, today)
     with ws.writer(), ws.state.session() as s:
         liabilities = s.scalars(
@@ -420,7 +416,7 @@ def show(ws: Workspace, pcn_id: str, on: date | None = None) -> dict[str, object
         row = _load(s, pcn_id)
         pcn = pcn_from_row(row)
         evidence = row.evidence
-    last = _london_day(pcn.history[-1].at)
+    last = charge_day_of(pcn.history[-1].at)
     as_of = max(on or datetime.now(LONDON_TZ).date(), last)
     current = advance(pcn, as_of)
     return {

@@ -38,10 +38,9 @@ import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 from sqlalchemy import select
@@ -60,8 +59,10 @@ from ringfence.policy import (
     QueryReads,
     decide,
 )
+from ringfence.services.cameras import camera_lookup
 from ringfence.services.governance import current_book
 from ringfence.services.reads import reads_at_cameras, vrm_history
+from ringfence.stores.readstore import as_utc, charge_day_of, london_day_bounds
 from ringfence.stores.state import AccessRequestRow, ReleaseRow, ReleaseSubjectRow
 from ringfence.workspace import Workspace
 
@@ -84,7 +85,6 @@ __all__ = [
     "withdraw",
 ]
 
-LONDON = ZoneInfo("Europe/London")
 KINDS = ("vehicle_history", "location", "bulk_feed")
 """A bulk feed (every read on some networks, continuously) is asked of the policy like the others;
 London's instruments allow none, so it is refused. Delivering a feed is not built: an allowed
@@ -160,20 +160,6 @@ def _release_of(row: ReleaseRow, *, epochs_destroyed: list[int]) -> Release:
 
 
 # --- Helpers ------------------------------------------------------------------------------------
-
-
-def _aware(now: datetime) -> datetime:
-    if now.tzinfo is None:
-        raise InputError("times need a UTC offset")
-    return now.astimezone(UTC)
-
-
-def _london_day(at: datetime) -> date:
-    return at.astimezone(LONDON).date()
-
-
-def _london_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
 
 
 def _text(name: str, value: str) -> str:
@@ -277,16 +263,24 @@ class _Scope:
         )
 
     @classmethod
-    def approved(cls, row: AccessRequestRow) -> _Scope:
-        d = row.approved_scope
-        if d is None:
-            raise StateError(f"request {row.request_id} has no approved scope")
+    def from_json(cls, d: dict[str, object]) -> _Scope:
         return cls(
             frozenset(str(n) for n in _list(d["networks"])),
             frozenset(str(c) for c in _list(d["data_classes"])),
             date.fromisoformat(str(d["window_start"])),
             date.fromisoformat(str(d["window_end"])),
         )
+
+    @classmethod
+    def approved(cls, row: AccessRequestRow) -> _Scope:
+        if row.approved_scope is None:
+            raise StateError(f"request {row.request_id} has no approved scope")
+        return cls.from_json(row.approved_scope)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The window as UTC instants: London midnight of its first day to the midnight after
+        its last (the window includes its last day)."""
+        return london_day_bounds(self.window_start)[0], london_day_bounds(self.window_end)[1]
 
     def within(self, other: _Scope) -> bool:
         return (
@@ -313,7 +307,7 @@ def _query(row: AccessRequestRow, scope: _Scope) -> QueryReads:
         necessity=row.necessity,
         window_start=scope.window_start,
         window_end=scope.window_end,
-        requested_on=_london_day(row.submitted_at),
+        requested_on=charge_day_of(row.submitted_at),
         kind=row.kind,
     )
 
@@ -328,7 +322,7 @@ def _issue(row: AccessRequestRow, scope: _Scope, approved_by: str | None) -> Iss
         necessity=row.necessity,
         window_start=scope.window_start,
         window_end=scope.window_end,
-        requested_on=_london_day(row.submitted_at),
+        requested_on=charge_day_of(row.submitted_at),
         approved_by=approved_by,
     )
 
@@ -401,7 +395,7 @@ def submit(
 
     A vehicle history names ``vrms``; a location query names ``cameras`` and/or ``boroughs``.
     """
-    now = _aware(now)
+    now = as_utc(now)
     if kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     try:
@@ -427,7 +421,7 @@ def submit(
         scope = {}
     _text("requester officer id", requester.officer_id)
     book = book or current_book(ws)
-    request_id = f"REQ-{_london_day(now):%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
+    request_id = f"REQ-{charge_day_of(now):%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
     row = AccessRequestRow(
         request_id=request_id,
         kind=kind,
@@ -450,7 +444,7 @@ def submit(
         submitted_at=now,
         updated_at=now,
     )
-    context = _context(book, row, None, _london_day(now))
+    context = _context(book, row, None, charge_day_of(now))
     if kind == "bulk_feed":
         decision = decide(BulkFeed(networks=frozenset(row.networks), purpose=purpose), context)
     else:
@@ -494,13 +488,13 @@ def authorise(
 ) -> Outcome:
     """An officer authorises a submitted request: the policy checks independence and rank against
     the data's age (on ``now``'s London day); a failure refuses the request."""
-    now = _aware(now)
+    now = as_utc(now)
     book = book or current_book(ws)
     with ws.state.session() as s:
         row = _load(s, request_id)
         _expect(row, "submitted")
         decision = decide(
-            _query(row, _Scope.asked(row)), _context(book, row, authoriser, _london_day(now))
+            _query(row, _Scope.asked(row)), _context(book, row, authoriser, charge_day_of(now))
         )
         row.authoriser_id = authoriser.officer_id
         row.authoriser_rank = authoriser.rank
@@ -543,7 +537,7 @@ def review(
     Approving or narrowing asks the policy about the release of that scope (so the reviewer must
     be independent of the requester and authoriser); a refusal by the policy refuses the request.
     """
-    now = _aware(now)
+    now = as_utc(now)
     if decision not in REVIEW_DECISIONS:
         raise InputError(f"decision must be one of {', '.join(REVIEW_DECISIONS)}")
     _text("by", by)
@@ -590,7 +584,7 @@ def review(
                 if scope == asked:
                     raise InputError("the narrowed scope is the scope asked: approve it instead")
             policy = decide(
-                _issue(row, scope, by), _context(book, row, _authoriser(row), _london_day(now))
+                _issue(row, scope, by), _context(book, row, _authoriser(row), charge_day_of(now))
             )
             if policy.allowed:
                 row.status = "approved" if decision == "approve" else "narrowed"
@@ -629,12 +623,12 @@ def release(
     Raises `AccessRefusedError` (the request is then refused, the decision stored and audited)
     when the policy refuses on ``now``'s London day, e.g. because an instrument was revoked.
     """
-    now = _aware(now)
+    now = as_utc(now)
     _text("by", by)
     if expiry_days < 1:
         raise InputError("a release must expire at least one day after it is issued")
     book = book or current_book(ws)
-    today = _london_day(now)
+    today = charge_day_of(now)
     with ws.writer():
         settle_release_files(ws)
         with ws.state.session() as s:
@@ -773,8 +767,7 @@ def _reads_json(rows: Iterable[tuple[Any, ...]], images: bool) -> list[dict[str,
 def _in_scope(ws: Workspace, history: pa.Table, scope: _Scope) -> list[dict[str, object]]:
     """The minimised reads of ``history`` (vrm, read_id, captured_at, camera_id, image_ref) on
     the scope's networks and in its window: the one filter every release goes through."""
-    start_at = _london_midnight(scope.window_start)
-    end_at = _london_midnight(scope.window_end + timedelta(days=1))
+    start_at, end_at = scope.bounds()
     images = CONTEXTUAL_IMAGES in scope.data_classes
     con = ws.engine()
     try:
@@ -797,8 +790,7 @@ def _released_reads(
     ws: Workspace, vrms: Sequence[str], scope: _Scope
 ) -> tuple[list[dict[str, object]], list[int]]:
     """The minimised reads of ``vrms`` in the scope's window, on its networks only."""
-    start_at = _london_midnight(scope.window_start)
-    end_at = _london_midnight(scope.window_end + timedelta(days=1))
+    start_at, end_at = scope.bounds()
     parts: list[pa.Table] = []
     destroyed: set[int] = set()
     for vrm in vrms:
@@ -816,22 +808,9 @@ def vehicle_reads_in_scope(ws: Workspace, vrm: str, approved: dict[str, object])
     """The stored reads of one VRM inside an approved scope (networks and window), with their
     camera, time, confidence, image reference and key epoch: what a historical hotlist search
     under that request may look at."""
-    scope = _Scope(
-        frozenset(str(n) for n in _list(approved["networks"])),
-        frozenset(str(c) for c in _list(approved["data_classes"])),
-        date.fromisoformat(str(approved["window_start"])),
-        date.fromisoformat(str(approved["window_end"])),
-    )
-    start_at = _london_midnight(scope.window_start)
-    end_at = _london_midnight(scope.window_end + timedelta(days=1))
-    found = vrm_history(ws, vrm, start_at, end_at).reads
-    networks = dict(
-        zip(
-            ws.cameras_table().column("camera_id").to_pylist(),
-            ws.cameras_table().column("network").to_pylist(),
-            strict=True,
-        )
-    )
+    scope = _Scope.from_json(approved)
+    found = vrm_history(ws, vrm, *scope.bounds()).reads
+    networks = camera_lookup(ws.cameras_table(), "network")
     keep = [networks.get(c) in scope.networks for c in found.column("camera_id").to_pylist()]
     return found.filter(pa.array(keep, pa.bool_())).select(
         ["read_id", "camera_id", "captured_at", "confidence", "image_ref", "key_epoch"]
@@ -847,8 +826,7 @@ def _location_reads(
 ) -> tuple[list[dict[str, object]], list[int]]:
     """Every read at the cameras (and in the boroughs) asked, on the approved networks and in
     the window, with the clear VRMs recovered from the vault (audited per epoch)."""
-    start_at = _london_midnight(scope.window_start)
-    end_at = _london_midnight(scope.window_end + timedelta(days=1))
+    start_at, end_at = scope.bounds()
     known = ws.cameras_table()
     wanted = set(cameras) | {
         c
@@ -936,7 +914,7 @@ def settle_release_files(ws: Workspace) -> tuple[int, int]:
 def expire_releases(ws: Workspace, now: datetime) -> list[str]:
     """Enforce release expiry: delete the files of releases past ``expires_at`` (the record and
     who was disclosed stay, for oversight and subject access). Returns the release ids."""
-    now = _aware(now)
+    now = as_utc(now)
     expired: list[str] = []
     with ws.writer():
         settle_release_files(ws)
@@ -963,7 +941,7 @@ def expire_releases(ws: Workspace, now: datetime) -> list[str]:
 
 def withdraw(ws: Workspace, request_id: str, *, by: str, reason: str, now: datetime) -> Outcome:
     """The requesting officer withdraws a request not yet released."""
-    now = _aware(now)
+    now = as_utc(now)
     _text("by", by)
     _text("reason", reason)
     with ws.state.session() as s:

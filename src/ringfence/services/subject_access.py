@@ -23,8 +23,9 @@ from sqlalchemy import func, select
 
 from ringfence.domain.vrm import normalise
 from ringfence.errors import InputError
+from ringfence.services.cameras import camera_lookup
 from ringfence.services.reads import vrm_history
-from ringfence.stores.readstore import charge_day_of
+from ringfence.stores.readstore import charge_day_of, london_day_bounds
 from ringfence.stores.state import (
     AccessRequestRow,
     HotlistEntryRow,
@@ -41,16 +42,8 @@ def _reads_held(ws: Workspace, vrm: str) -> tuple[list[dict[str, object]], list[
     days = ws.reads.days()
     if not days:
         return [], []
-    start = datetime.combine(days[0] - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    end = datetime.combine(days[-1] + timedelta(days=2), datetime.min.time(), tzinfo=UTC)
-    found = vrm_history(ws, vrm, start, end)
-    networks = dict(
-        zip(
-            ws.cameras_table().column("camera_id").to_pylist(),
-            ws.cameras_table().column("network").to_pylist(),
-            strict=True,
-        )
-    )
+    found = vrm_history(ws, vrm, london_day_bounds(days[0])[0], london_day_bounds(days[-1])[1])
+    networks = camera_lookup(ws.cameras_table(), "network")
     per: dict[tuple[date, str], int] = {}
     for camera, at in zip(
         found.reads.column("camera_id").to_pylist(),

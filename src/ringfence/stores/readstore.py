@@ -26,6 +26,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import select
 
+from ringfence.errors import InputError
 from ringfence.faults import crash_point
 from ringfence.stores.state import StateDB, StoreOperationRow
 
@@ -64,6 +65,13 @@ def sql_list(paths: Sequence[Path]) -> str:
 
 def charge_day_of(instant: datetime) -> date:
     return instant.astimezone(LONDON).date()
+
+
+def as_utc(instant: datetime) -> datetime:
+    """An instant given to a service, in UTC; a time without an offset is refused (ambiguous)."""
+    if instant.tzinfo is None:
+        raise InputError("times need a UTC offset")
+    return instant.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
