@@ -6,7 +6,7 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -30,6 +30,10 @@ DataDirOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+AtOption = Annotated[
+    str | None,
+    typer.Option("--at", help="When it happened (ISO 8601; default: now)", show_default=False),
+]
 
 console = Console(stderr=True)
 out = Console()
@@ -79,6 +83,19 @@ def emit(payload: Any, as_json: bool, line: str) -> None:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def at_or_now(text: str | None) -> datetime:
+    """The instant an `--at` option gives, or now."""
+    return parse_instant(text) if text else utc_now()
+
+
+def parse_date(text: str) -> date:
+    """A calendar day from the command line (YYYY-MM-DD), or a usage error naming it."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from exc
 
 
 def parse_instant(text: str) -> datetime:

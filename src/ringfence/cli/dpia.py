@@ -14,10 +14,10 @@ from ringfence.cli._common import (
     emit_json,
     in_workspace,
     out,
+    parse_date,
     table,
     utc_now,
 )
-from ringfence.cli.instruments import parse_day
 from ringfence.services import governance
 
 app = typer.Typer(help="DPIAs of sharing camera networks: list, record.", no_args_is_help=True)
@@ -67,8 +67,8 @@ def record_command(
     as_json: JsonOption = False,
 ) -> None:
     """Record a DPIA or a new version of one (an approved DPIA counts from --approved-on)."""
-    approved = None if approved_on is None else parse_day(approved_on)
-    review = None if review_on is None else parse_day(review_on)
+    approved = None if approved_on is None else parse_date(approved_on)
+    review = None if review_on is None else parse_date(review_on)
     d = in_workspace(
         data_dir,
         lambda ws: governance.record_dpia(
@@ -111,7 +111,7 @@ def evidence_command(
     evidence to decide with, not a decision."""
     from ringfence.services.dpia_evidence import load_proposal, write_evidence
 
-    chosen = None if not day else [parse_day(d) for d in day]
+    chosen = None if not day else [parse_date(d) for d in day]
     paths = in_workspace(
         data_dir,
         lambda ws: write_evidence(ws, load_proposal(proposal), out_dir, days=chosen, now=utc_now()),

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import typer
 
 from ringfence.cli._common import (
+    AtOption,
     DataDirOption,
     JsonOption,
+    at_or_now,
     emit,
     emit_json,
     in_workspace,
     out,
-    parse_instant,
+    parse_date,
     table,
-    utc_now,
 )
-from ringfence.cli.instruments import parse_day
 from ringfence.policy import Officer
 from ringfence.services import hotlist
 
@@ -26,14 +25,6 @@ app = typer.Typer(
     help="Police hotlists: add, list, remove, expire; hits, their cards and reviews.",
     no_args_is_help=True,
 )
-AtOption = Annotated[
-    str | None,
-    typer.Option("--at", help="When it happened (ISO 8601; default: now)", show_default=False),
-]
-
-
-def _when(at: str | None) -> datetime:
-    return parse_instant(at) if at else utc_now()
 
 
 def _emit_rows(rows: list[dict[str, object]], cols: list[str], title: str, as_json: bool) -> None:
@@ -63,7 +54,7 @@ def add_command(
     as_json: JsonOption = False,
 ) -> None:
     """Add an entry (the policy checks networks, purpose, basis and expiry)."""
-    when, last = _when(at), parse_day(expires_on)
+    when, last = at_or_now(at), parse_date(expires_on)
     entry = in_workspace(
         data_dir,
         lambda ws: hotlist.add_entry(
@@ -105,7 +96,7 @@ def remove_command(
     as_json: JsonOption = False,
 ) -> None:
     """Take an entry off the hotlist before its expiry."""
-    when = _when(at)
+    when = at_or_now(at)
     in_workspace(data_dir, lambda ws: hotlist.remove_entry(ws, entry_id, by=by, why=why, now=when))
     emit({"entry_id": entry_id, "status": "removed"}, as_json, f"Hotlist entry {entry_id} removed")
 
@@ -115,7 +106,7 @@ def expire_command(
     at: AtOption = None, data_dir: DataDirOption = None, as_json: JsonOption = False
 ) -> None:
     """Mark entries past their last day expired (matching does this itself, too)."""
-    when = _when(at)
+    when = at_or_now(at)
     ids = in_workspace(data_dir, lambda ws: hotlist.expire_entries(ws, when))
     emit({"expired": ids}, as_json, f"{len(ids)} entries expired")
 
@@ -154,7 +145,7 @@ def review_command(
     as_json: JsonOption = False,
 ) -> None:
     """Record the human confirmation of a hit."""
-    when = _when(at)
+    when = at_or_now(at)
     hit = in_workspace(
         data_dir, lambda ws: hotlist.review_hit(ws, hit_id, outcome, by=by, note=note, now=when)
     )
@@ -171,7 +162,7 @@ def search_past_command(
     as_json: JsonOption = False,
 ) -> None:
     """Historical hits of an entry, within an approved vehicle-history request's scope."""
-    when = _when(at)
+    when = at_or_now(at)
     ids = in_workspace(
         data_dir, lambda ws: hotlist.search_past(ws, entry_id, request, by=by, now=when)
     )

@@ -15,6 +15,7 @@ from ringfence.cli._common import (
     emit_json,
     in_workspace,
     out,
+    parse_date,
     run_or_exit,
     table,
     utc_now,
@@ -32,12 +33,8 @@ OnOption = Annotated[
 
 
 def parse_day(text: str | None) -> date:
-    if text is None:
-        return utc_now().date()
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+    """An `--on` day, today by default."""
+    return utc_now().date() if text is None else parse_date(text)
 
 
 def _instrument_json(i: Instrument, day: date, book: GovernanceBook) -> dict[str, object]:
@@ -149,7 +146,7 @@ def direction_command(
     as_json: JsonOption = False,
 ) -> None:
     """Record a signed direction (e.g. a Mayoral direction to share a network)."""
-    signed = parse_day(signed_on)
+    signed = parse_date(signed_on)
     d = in_workspace(
         data_dir,
         lambda ws: governance.record_direction(

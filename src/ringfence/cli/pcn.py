@@ -11,12 +11,13 @@ from typing import Annotated
 import typer
 
 from ringfence.cli._common import (
+    AtOption,
     DataDirOption,
     JsonOption,
+    at_or_now,
     emit_json,
     open_workspace,
     out,
-    parse_instant,
     run_or_exit,
     table,
     utc_now,
@@ -30,14 +31,6 @@ app = typer.Typer(
 )
 
 ByOption = Annotated[str, typer.Option("--by", help="Who is acting (operator, keeper...)")]
-AtOption = Annotated[
-    str | None,
-    typer.Option("--at", help="When it happened (ISO 8601; default: now)", show_default=False),
-]
-
-
-def _at(text: str | None) -> datetime:
-    return parse_instant(text) if text else utc_now()
 
 
 def _pounds_to_pence(text: str) -> int:
@@ -179,7 +172,7 @@ def pay_command(
 ) -> None:
     """Record a payment: settles the notice if it covers the amount due."""
     pence = _pounds_to_pence(amount)
-    when = _at(at)
+    when = at_or_now(at)
     _drive(data_dir, as_json, lambda ws: penalties.pay(ws, pcn_id, pence, when, by))
 
 
@@ -194,7 +187,7 @@ def represent_command(
     as_json: JsonOption = False,
 ) -> None:
     """Record a representation on one of the six statutory grounds."""
-    when = _at(at)
+    when = at_or_now(at)
     _drive(
         data_dir,
         as_json,
@@ -213,7 +206,7 @@ def decide_command(
     as_json: JsonOption = False,
 ) -> None:
     """Decide a representation: notice of acceptance (cancelled) or of rejection."""
-    when = _at(at)
+    when = at_or_now(at)
     _drive(
         data_dir,
         as_json,
@@ -231,7 +224,7 @@ def appeal_command(
     as_json: JsonOption = False,
 ) -> None:
     """Lodge an appeal to the adjudicator against a notice of rejection."""
-    when = _at(at)
+    when = at_or_now(at)
     _drive(data_dir, as_json, lambda ws: penalties.appeal(ws, pcn_id, when, by, statement))
 
 
@@ -248,7 +241,7 @@ def adjudicate_command(
     as_json: JsonOption = False,
 ) -> None:
     """Record the adjudicator's decision on an appeal."""
-    when = _at(at)
+    when = at_or_now(at)
     _drive(
         data_dir,
         as_json,

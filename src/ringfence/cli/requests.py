@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ringfence.cli._common import (
+    AtOption,
     DataDirOption,
     JsonOption,
+    at_or_now,
     emit_json,
     open_workspace,
     out,
-    parse_instant,
+    parse_date,
     run_or_exit,
     table,
-    utc_now,
 )
 from ringfence.domain.sharing import GovernanceBook, load_governance_book
 from ringfence.policy import Officer
@@ -38,24 +39,11 @@ BookOption = Annotated[
         show_default=False,
     ),
 ]
-AtOption = Annotated[
-    str | None,
-    typer.Option("--at", help="When it happened (ISO 8601; default: now)", show_default=False),
-]
 RequestArg = Annotated[str, typer.Argument(help="The request id")]
 
 
-def _at(text: str | None) -> datetime:
-    return parse_instant(text) if text else utc_now()
-
-
 def _day(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+    return None if text is None else parse_date(text)
 
 
 def _book(path: Path | None) -> GovernanceBook | None:
@@ -130,7 +118,7 @@ def submit_command(
 ) -> None:
     """Submit a vehicle-history or location request; refused at once if the policy denies it
     outright."""
-    governance, when = _book(book), _at(at)
+    governance, when = _book(book), at_or_now(at)
     start, end = _day(window_from), _day(window_to)
     assert start is not None and end is not None
     _drive(
@@ -169,7 +157,7 @@ def authorise_command(
     as_json: JsonOption = False,
 ) -> None:
     """Authorise a submitted request (independent officer, rank for the data's age)."""
-    governance, when = _book(book), _at(at)
+    governance, when = _book(book), at_or_now(at)
     _drive(
         data_dir,
         as_json,
@@ -199,7 +187,7 @@ def review_command(
     as_json: JsonOption = False,
 ) -> None:
     """A data-sharing officer approves, narrows (only shrinking the scope) or refuses."""
-    governance, when = _book(book), _at(at)
+    governance, when = _book(book), at_or_now(at)
     start, end = _day(window_from), _day(window_to)
     _drive(
         data_dir,
@@ -233,7 +221,7 @@ def release_command(
     as_json: JsonOption = False,
 ) -> None:
     """Issue the release of an approved request (the policy is asked again, today)."""
-    governance, when = _book(book), _at(at)
+    governance, when = _book(book), at_or_now(at)
     ws = open_workspace(data_dir)
     try:
         rel = run_or_exit(
@@ -329,7 +317,7 @@ def withdraw_command(
     as_json: JsonOption = False,
 ) -> None:
     """The requesting officer withdraws a request not yet released."""
-    when = _at(at)
+    when = at_or_now(at)
     _drive(
         data_dir,
         as_json,
@@ -342,7 +330,7 @@ def expire_command(
     at: AtOption = None, data_dir: DataDirOption = None, as_json: JsonOption = False
 ) -> None:
     """Enforce release expiry: delete the files of releases past their expiry (records stay)."""
-    when = _at(at)
+    when = at_or_now(at)
     ws = open_workspace(data_dir)
     try:
         expired = run_or_exit(lambda: requests.expire_releases(ws, when))
