@@ -65,7 +65,8 @@ def oversight_reports(
     chosen = list(days) if days is not None else None
     _, equality = equality_report(ws, out_dir, days=chosen, keepers=keepers)
     _, unicity = unicity_report(ws, out_dir, days=chosen)
-    evidence = write_evidence(ws, load_proposal(proposal), out_dir, days=chosen, now=now)
+    change = load_proposal(proposal)
+    evidence = write_evidence(ws, change, out_dir, days=chosen, now=now)
     return [
         Report(
             "Equality and disproportionality",
@@ -79,7 +80,7 @@ def oversight_reports(
             "how many known sightings single out a vehicle, by resolution and key rotation",
         ),
         Report(
-            "DPIA evidence: " + load_proposal(proposal).title,
+            "DPIA evidence: " + change.title,
             evidence["html"],
             "measured evidence for a proposed change to police access (not a decision)",
         ),
