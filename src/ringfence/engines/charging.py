@@ -96,22 +96,30 @@ def _windows(con: duckdb.DuckDBPyConnection, rules: dict[str, DayRules]) -> None
 
 
 def _priced_sql(scheme_id: str, rules: DayRules) -> str:
-    """Price each exact-matched vehicle seen under one scheme: on time and paid late."""
+    """Price each registered vehicle seen under one scheme: on time and paid late.
+
+    Vehicles the scheme does not charge (compliant, out of scope) are dropped here: they are
+    most sightings, and nothing after this needs them but their number.
+    """
     on_time = price_sql(rules, vehicle="a", compliance="a.c", kinds="a.kinds")
     late = price_sql(rules, vehicle="a", compliance="a.c", kinds="a.kinds", paid_late="TRUE")
     compliance = compliance_sql(scheme_id, vehicle="v", evidence_euro_standard="ev.euro_standard")
     return f"""
-        SELECT a.vehicle_key, '{scheme_id}' AS scheme_id, {on_time} AS p, {late} AS p_late
-        FROM (
-          SELECT v.*, rg.kinds, {compliance} AS c
-          FROM matched m
-          JOIN register v ON v.vehicle_key = m.vehicle_key
-          LEFT JOIN ({latest_evidence_sql("evidence", vrm_column="vehicle_key")}) ev
-                 ON ev.vrm = v.vehicle_key
-          LEFT JOIN ({registrations_sql(rules, "registrations")}) rg
-                 ON rg.vehicle_key = v.vehicle_key
-          WHERE m.scheme_id = '{scheme_id}' AND m.match = 'exact'
-        ) a
+        SELECT * FROM (
+          SELECT a.vehicle_key, a.scheme_id, a.vrm, a.vrm_text, a.reads, a.confident_reads,
+                 a.best_confidence, a.first_seen_at, a.last_seen_at, a.is_sufficient,
+                 {on_time} AS p, {late} AS p_late
+          FROM (
+            SELECT s.*, v.* EXCLUDE (vehicle_key), rg.kinds, {compliance} AS c
+            FROM sightings s
+            JOIN register v ON v.vehicle_key = s.vehicle_key
+            LEFT JOIN ({latest_evidence_sql("evidence", vrm_column="vehicle_key")}) ev
+                   ON ev.vrm = v.vehicle_key
+            LEFT JOIN ({registrations_sql(rules, "registrations")}) rg
+                   ON rg.vehicle_key = v.vehicle_key
+            WHERE s.scheme_id = '{scheme_id}'
+          ) a
+        ) WHERE p.status <> 'not_applicable'
     """
 
 
@@ -153,6 +161,7 @@ def run_charge_day(
     _windows(con, rules)
     build_sightings(con, evidence_rule or EvidenceRule())
     asked = match_register(con, recover)
+    # Sightings exist only under schemes that charge this day (they come from its windows).
     charging = {s: r for s, r in rules.items() if r.windows}
     if charging:
         con.execute(
@@ -162,82 +171,25 @@ def run_charge_day(
         con.execute(f"CREATE OR REPLACE TEMP TABLE paid AS {_payments_sql(charging)}")
     else:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE priced AS SELECT NULL AS vehicle_key, "
-            "NULL AS scheme_id, NULL AS p, NULL AS p_late WHERE false"
+            "CREATE OR REPLACE TEMP TABLE priced AS SELECT *, NULL AS vrm, NULL AS p, "
+            "NULL AS p_late FROM sightings WHERE false"
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE paid AS SELECT NULL AS vehicle_key, NULL AS scheme_id, "
             "0 AS paid_on_time, 0 AS paid_by_deadline WHERE false"
         )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE decided AS
-        WITH j AS (
-          SELECT m.*, pr.p, pr.p_late, ap.account_id,
-                 coalesce(pd.paid_on_time, 0) >= pr.p.amount_pence
-                   OR coalesce(pd.paid_by_deadline, 0) >= pr.p_late.amount_pence AS is_paid,
-                 coalesce(pd.paid_by_deadline, 0) AS paid_pence
-          FROM matched m
-          LEFT JOIN priced pr ON pr.vehicle_key = m.vehicle_key AND pr.scheme_id = m.scheme_id
-          LEFT JOIN paid pd ON pd.vehicle_key = m.vehicle_key AND pd.scheme_id = m.scheme_id
-          LEFT JOIN (SELECT DISTINCT vehicle_key, account_id FROM autopay
-                     WHERE valid_from <= DATE '{day}'
-                       AND (valid_to IS NULL OR valid_to >= DATE '{day}')) ap
-                 ON ap.vehicle_key = m.vehicle_key
-        )
-        SELECT vehicle_key, coalesce(vrm, vrm_text) AS vrm, scheme_id,
-               DATE '{day}' AS charge_day, reads, confident_reads,
-               CASE
-                 WHEN match = 'absorbed' THEN 'absorbed'
-                 WHEN match = 'confusion' THEN 'review'
-                 WHEN match = 'unregistered' AND is_sufficient THEN 'review'
-                 WHEN match = 'unregistered' THEN 'unidentified'
-                 WHEN p.status = 'not_applicable' THEN 'not_liable'
-                 WHEN p.status = 'exempt' THEN 'exempt'
-                 WHEN p.status = 'review' THEN 'review'
-                 WHEN NOT is_sufficient THEN 'review'
-                 WHEN is_paid THEN 'paid'
-                 WHEN account_id IS NOT NULL THEN 'paid'
-                 ELSE 'unpaid'
-               END AS status,
-               CASE
-                 WHEN match = 'confusion' THEN 'match:confusion'
-                 WHEN match = 'unregistered' THEN 'match:unregistered'
-                 WHEN NOT is_sufficient AND p.status = 'chargeable' THEN 'evidence:insufficient'
-                 WHEN p.status = 'chargeable' AND NOT is_paid AND account_id IS NOT NULL
-                   THEN 'autopay'
-                 ELSE p.rule
-               END AS rule,
-               CASE
-                 WHEN match = 'confusion' THEN 'not in the register; possible misread of '
-                      || array_to_string(candidates, ', ')
-                 WHEN match = 'unregistered'
-                   THEN 'not in the vehicle register (foreign, unregistered or misread)'
-                 WHEN NOT is_sufficient AND p.status = 'chargeable'
-                   THEN 'only ' || confident_reads || ' confident read(s) of ' || reads
-                        || ' (best ' || round(best_confidence, 2) || '): not enough to charge'
-                 WHEN p.status = 'chargeable' AND is_paid
-                   THEN 'paid ' || paid_pence || 'p under ' || p.rule
-                 WHEN p.status = 'chargeable' AND account_id IS NOT NULL
-                   THEN p.amount_pence || 'p under ' || p.rule || ', billed monthly to Auto Pay '
-                        || 'account ' || account_id
-                 WHEN p.status = 'chargeable'
-                   THEN reads || ' read(s) in charging hours, first at '
-                        || strftime(timezone('Europe/London', first_seen_at), '%H:%M')
-                        || ' London time; ' || p.amount_pence || 'p due under ' || p.rule
-                        || CASE WHEN p_late.amount_pence <> p.amount_pence
-                                THEN ' (' || p_late.amount_pence || 'p if paid late)'
-                                ELSE '' END
-                 ELSE p.rule
-               END AS reason,
-               CASE WHEN p.status IN ('chargeable', 'review') THEN p.amount_pence ELSE 0 END
-                 AS amount_pence,
-               CASE WHEN p.status = 'chargeable' AND is_sufficient AND NOT is_paid
-                    THEN account_id END AS account_id
-        FROM j
-        """
+    _decide(con, day)
+    sightings, unmatched, liable = con.execute(
+        "SELECT (SELECT count(*) FROM sightings), (SELECT count(*) FROM unmatched), "
+        "(SELECT count(*) FROM priced)"
+    ).fetchone() or (0, 0, 0)
+    dropped = dict(
+        con.execute(
+            "SELECT match, count(*) FROM unmatched "
+            "WHERE match = 'absorbed' OR (match = 'unregistered' AND NOT is_sufficient) "
+            "GROUP BY 1"
+        ).fetchall()
     )
-    counts = dict(con.execute("SELECT status, count(*) FROM decided GROUP BY 1").fetchall())
     refund = con.execute(
         f"""
         SELECT count(*), coalesce(sum(paid - due), 0) FROM (
@@ -256,25 +208,103 @@ def run_charge_day(
         ) WHERE paid > due
         """
     ).fetchone()
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW owing AS SELECT * FROM decided "
-        f"WHERE status IN {LIABILITY_STATUSES}"
-    )
-    read_ids_for(con, "owing")
+    read_ids_for(con, "decided")
+    decided = [f"d.{c}" for c in LIABILITY_COLUMNS if c not in ("reason", "read_ids")]
     liabilities = con.sql(
-        f"SELECT {', '.join(f'o.{c}' for c in LIABILITY_COLUMNS if c != 'read_ids')}, "
-        "sr.read_ids FROM owing o JOIN sighting_reads sr USING (vehicle_key, scheme_id) "
-        "ORDER BY o.scheme_id, o.vrm, o.vehicle_key"
+        f"SELECT {', '.join(decided)}, {_REASON} AS reason, sr.read_ids "
+        "FROM decided d JOIN sighting_reads sr USING (vehicle_key, scheme_id) "
+        "ORDER BY d.scheme_id, d.vrm, d.vehicle_key"
     ).to_arrow_table()
+    liabilities = liabilities.select(list(LIABILITY_COLUMNS))
     return ChargeDay(
         charge_day=day,
         rules=rules,
         liabilities=liabilities,
-        sightings=sum(int(v) for v in counts.values()),
-        not_liable=int(counts.get("not_liable", 0)),
-        unidentified=int(counts.get("unidentified", 0)),
-        absorbed=int(counts.get("absorbed", 0)),
+        sightings=int(sightings),
+        not_liable=int(sightings) - int(unmatched) - int(liable),
+        unidentified=int(dropped.get("unregistered", 0)),
+        absorbed=int(dropped.get("absorbed", 0)),
         refunds=int(refund[0]) if refund else 0,
         refunds_pence=int(refund[1]) if refund else 0,
         recovered_asked=asked,
     )
+
+
+def _decide(con: duckdb.DuckDBPyConnection, day: date) -> None:
+    """Temp table `decided`: one row per liability (status in `LIABILITY_STATUSES`), with what
+    its explanation needs. Priced registered sightings and the unmatched that need a person."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE decided AS
+        WITH j AS (
+          SELECT pr.*, 'exact' AS match, NULL::VARCHAR[] AS candidates, ap.account_id,
+                 coalesce(pd.paid_on_time, 0) >= pr.p.amount_pence
+                   OR coalesce(pd.paid_by_deadline, 0) >= pr.p_late.amount_pence AS is_paid,
+                 coalesce(pd.paid_by_deadline, 0) AS paid_pence
+          FROM priced pr
+          LEFT JOIN paid pd ON pd.vehicle_key = pr.vehicle_key AND pd.scheme_id = pr.scheme_id
+          LEFT JOIN (SELECT DISTINCT vehicle_key, account_id FROM autopay
+                     WHERE valid_from <= DATE '{day}'
+                       AND (valid_to IS NULL OR valid_to >= DATE '{day}')) ap
+                 ON ap.vehicle_key = pr.vehicle_key
+          UNION ALL BY NAME
+          SELECT u.*, NULL AS vrm, NULL AS p, NULL AS p_late, NULL AS account_id,
+                 FALSE AS is_paid, 0 AS paid_pence
+          FROM unmatched u
+          WHERE u.match = 'confusion' OR (u.match = 'unregistered' AND u.is_sufficient)
+        )
+        SELECT vehicle_key, coalesce(vrm, vrm_text) AS vrm, scheme_id,
+               DATE '{day}' AS charge_day, reads, confident_reads, best_confidence,
+               first_seen_at, is_sufficient, is_paid, paid_pence, match, candidates, p, p_late,
+               CASE
+                 WHEN match <> 'exact' THEN 'review'
+                 WHEN p.status = 'exempt' THEN 'exempt'
+                 WHEN p.status = 'review' THEN 'review'
+                 WHEN NOT is_sufficient THEN 'review'
+                 WHEN is_paid THEN 'paid'
+                 WHEN account_id IS NOT NULL THEN 'paid'
+                 ELSE 'unpaid'
+               END AS status,
+               CASE
+                 WHEN match = 'confusion' THEN 'match:confusion'
+                 WHEN match = 'unregistered' THEN 'match:unregistered'
+                 WHEN NOT is_sufficient AND p.status = 'chargeable' THEN 'evidence:insufficient'
+                 WHEN p.status = 'chargeable' AND NOT is_paid AND account_id IS NOT NULL
+                   THEN 'autopay'
+                 ELSE p.rule
+               END AS rule,
+               CASE WHEN p.status IN ('chargeable', 'review') THEN p.amount_pence ELSE 0 END
+                 AS amount_pence,
+               CASE WHEN p.status = 'chargeable' AND is_sufficient AND NOT is_paid
+                    THEN account_id END AS account_id,
+               account_id AS autopay_account
+        FROM j
+        """
+    )
+
+
+# Explanations are built only for the liabilities (not for every sighting), from `decided`.
+_REASON = """
+    CASE
+      WHEN d.match = 'confusion' THEN 'not in the register; possible misread of '
+           || array_to_string(d.candidates, ', ')
+      WHEN d.match = 'unregistered'
+        THEN 'not in the vehicle register (foreign, unregistered or misread)'
+      WHEN NOT d.is_sufficient AND d.p.status = 'chargeable'
+        THEN 'only ' || d.confident_reads || ' confident read(s) of ' || d.reads
+             || ' (best ' || round(d.best_confidence, 2) || '): not enough to charge'
+      WHEN d.p.status = 'chargeable' AND d.is_paid
+        THEN 'paid ' || d.paid_pence || 'p under ' || d.p.rule
+      WHEN d.p.status = 'chargeable' AND d.autopay_account IS NOT NULL
+        THEN d.p.amount_pence || 'p under ' || d.p.rule || ', billed monthly to Auto Pay '
+             || 'account ' || d.autopay_account
+      WHEN d.p.status = 'chargeable'
+        THEN d.reads || ' read(s) in charging hours, first at '
+             || strftime(timezone('Europe/London', d.first_seen_at), '%H:%M')
+             || ' London time; ' || d.p.amount_pence || 'p due under ' || d.p.rule
+             || CASE WHEN d.p_late.amount_pence <> d.p.amount_pence
+                     THEN ' (' || d.p_late.amount_pence || 'p if paid late)'
+                     ELSE '' END
+      ELSE d.p.rule
+    END
+"""

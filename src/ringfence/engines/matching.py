@@ -1,11 +1,13 @@
-"""Match sightings to the vehicle register, keeping possible misreads away from charges.
+"""Find the sightings the register does not know, keeping possible misreads away from charges.
 
-Input relations: `sightings` (see sightings.py) and `register(vehicle_key, vrm, ...facts)`.
-Where a sighting's `vrm_text` is NULL (stored mode keeps no clear VRM with the reads), the
-caller's `Recover` gives it for the keys the register does not know: the vault in stored mode.
-Output: temp table `matched`: every sighting with `match` =
+Input relations: `sightings` (see sightings.py) and `register(vehicle_key, vrm, ...facts)`, with
+an optional `confusion_key` column (the register import stores it, so a charge run need not
+compute it for millions of registered VRMs). Where a sighting's `vrm_text` is NULL (stored mode
+keeps no clear VRM with the reads), the caller's `Recover` gives it: the vault in stored mode.
 
-- `exact`: the key is a registered vehicle;
+Sightings of registered vehicles (`exact`) are priced by the charge run directly against the
+register. This builds temp table `unmatched`: every other sighting, with `match` =
+
 - `absorbed`: not registered, but its text shares a confusion key (O/0/D/Q, I/1, ...) with a
   registered vehicle that is itself seen under the same scheme that day: a misread of a vehicle
   already accounted for, which can change nobody's charge (one charge per vehicle, scheme and
@@ -32,57 +34,58 @@ Recover = Callable[[Sequence[bytes]], Mapping[bytes, str]]
 
 
 def match_register(con: duckdb.DuckDBPyConnection, recover: Recover | None = None) -> int:
-    """Build `matched`. ``recover`` gives the clear VRM of sighted keys the register does not
+    """Build `unmatched`. ``recover`` gives the clear VRM of sighted keys the register does not
     know whose `vrm_text` is NULL (stored mode); returns how many keys it was asked for."""
-    # One join with the register (millions of rows on both sides) says which sightings are
-    # registered; recovery and confusion matching then work on the rest only.
+    # One anti-join with the register (millions of rows on both sides) leaves the few hundred
+    # thousand sightings that need recovery and confusion matching; registered ones are not
+    # copied anywhere.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE sighted AS SELECT s.*, g.vrm FROM sightings s "
-        "LEFT JOIN register g ON g.vehicle_key = s.vehicle_key"
+        "CREATE OR REPLACE TEMP TABLE unmatched AS SELECT s.* FROM sightings s "
+        "ANTI JOIN register g ON g.vehicle_key = s.vehicle_key"
     )
     asked = _recover_texts(con, recover) if recover is not None else 0
-    # Candidates carry their own vehicle key, so finding whether one is seen needs no second
-    # join back to the register by VRM.
+    columns = {r[0] for r in con.execute("DESCRIBE register").fetchall()}
+    register_key = "confusion_key" if "confusion_key" in columns else confusion_key_sql("vrm")
+    # Candidates carry their own vehicle key, so whether one is seen is a look-up in
+    # `sightings` (a registered key there is an exact sighting), not a join back by VRM.
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE matched AS
-        WITH unmatched AS (
+        CREATE OR REPLACE TEMP TABLE unmatched AS
+        WITH keyed AS (
           SELECT vehicle_key, scheme_id, {confusion_key_sql("vrm_text")} AS confusion_key
-          FROM sighted WHERE vrm IS NULL AND vrm_text IS NOT NULL
+          FROM unmatched WHERE vrm_text IS NOT NULL
         ), register_keys AS (
-          SELECT vrm, vehicle_key, {confusion_key_sql("vrm")} AS confusion_key FROM register
+          SELECT vrm, vehicle_key, {register_key} AS confusion_key FROM register
         ), near AS (
           SELECT u.vehicle_key, u.scheme_id, list(k.vrm ORDER BY k.vrm) AS candidates,
                  bool_or(seen.vehicle_key IS NOT NULL) AS candidate_seen
-          FROM unmatched u
+          FROM keyed u
           JOIN register_keys k USING (confusion_key)
-          LEFT JOIN (SELECT vehicle_key, scheme_id FROM sighted WHERE vrm IS NOT NULL) seen
+          LEFT JOIN sightings seen
                  ON seen.vehicle_key = k.vehicle_key AND seen.scheme_id = u.scheme_id
           GROUP BY u.vehicle_key, u.scheme_id
         )
         SELECT s.*,
-               CASE WHEN s.vrm IS NOT NULL THEN 'exact'
-                    WHEN n.candidate_seen THEN 'absorbed'
+               CASE WHEN n.candidate_seen THEN 'absorbed'
                     WHEN n.candidates IS NOT NULL THEN 'confusion'
                     ELSE 'unregistered' END AS match,
                n.candidates
-        FROM sighted s
+        FROM unmatched s
         LEFT JOIN near n ON n.vehicle_key = s.vehicle_key AND n.scheme_id = s.scheme_id
         """
     )
-    con.execute("DROP TABLE sighted")
     return asked
 
 
 def _recover_texts(con: duckdb.DuckDBPyConnection, recover: Recover) -> int:
-    """Set `sighted.vrm_text` for the keys the register does not know.
+    """Set `unmatched.vrm_text` where the caller could not give it.
 
     Only these can be misreads matched by confusion key, and only sighted ones (in a scheme's
     charging hours at its cameras) can be charged or reviewed: asking after grouping keeps
     vault decryption to the plates that matter and the join off the day's millions of reads.
     """
     keys = con.sql(
-        "SELECT DISTINCT vehicle_key FROM sighted WHERE vrm IS NULL AND vrm_text IS NULL"
+        "SELECT DISTINCT vehicle_key FROM unmatched WHERE vrm_text IS NULL"
     ).to_arrow_table()
     asked: list[bytes] = keys.column("vehicle_key").to_pylist()
     clear = recover(asked)
@@ -96,8 +99,8 @@ def _recover_texts(con: duckdb.DuckDBPyConnection, recover: Recover) -> int:
         ),
     )
     con.execute(
-        "UPDATE sighted SET vrm_text = r.vrm_text FROM recovered r "
-        "WHERE sighted.vehicle_key = r.vehicle_key"
+        "UPDATE unmatched SET vrm_text = r.vrm_text FROM recovered r "
+        "WHERE unmatched.vehicle_key = r.vehicle_key"
     )
     con.unregister("recovered")
     return len(asked)

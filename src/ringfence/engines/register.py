@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from ringfence.domain.reads import normalise_sql
+from ringfence.domain.reads import confusion_key_sql, normalise_sql
 from ringfence.errors import InputError, SchemaError
 
 VEHICLE_TYPES = ("car", "van", "minibus", "motorcycle", "hgv", "bus", "coach", "taxi", "phv")
@@ -38,7 +38,9 @@ def _source(path: Path) -> str:
 
 
 def load_register(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    """Create table `register(vehicle_key, vrm, ...facts)`, keyed by the normalised VRM."""
+    """Create table `register(vehicle_key, vrm, ...facts, confusion_key)`, keyed by the
+    normalised VRM. The confusion key is kept with the register (the import stores it) because
+    every charge run matches possible misreads against all of it."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW register_file AS SELECT * FROM {_source(path)}")
     columns = {r[0] for r in con.execute("DESCRIBE register_file").fetchall()}
     missing = [c for c in REQUIRED if c not in columns]
@@ -53,7 +55,7 @@ def load_register(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE register AS
-        SELECT *, vrm AS vehicle_key FROM (
+        SELECT *, vrm AS vehicle_key, {confusion_key_sql("vrm")} AS confusion_key FROM (
         SELECT {normalise_sql("CAST(vrm AS VARCHAR)")} AS vrm,
                lower(trim(CAST(vehicle_type AS VARCHAR))) AS vehicle_type,
                lower(trim(CAST(fuel AS VARCHAR))) AS fuel,

@@ -82,7 +82,8 @@ def read_ids_for(con: duckdb.DuckDBPyConnection, chosen: str) -> None:
     """Temp table `sighting_reads(vehicle_key, scheme_id, read_ids)` for the sightings in the
     relation `chosen(vehicle_key, scheme_id)`, each list in time order."""
     # Listing (time, id) pairs and sorting each short list is cheaper than an ordered
-    # aggregate over millions of reads, and gives the same order.
+    # aggregate over millions of reads, and gives the same order. The chosen vehicles' reads
+    # are picked out first: the window join then sees a fraction of the day.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE sighting_reads AS
@@ -91,7 +92,8 @@ def read_ids_for(con: duckdb.DuckDBPyConnection, chosen: str) -> None:
                  list_sort(list(struct_pack(t := r.captured_at, i := r.read_id))),
                  lambda x: x.i
                ) AS read_ids
-        FROM day_reads r
+        FROM (SELECT * FROM day_reads
+              SEMI JOIN (SELECT DISTINCT vehicle_key FROM {chosen}) v USING (vehicle_key)) r
         JOIN (SELECT c.camera_id, w.scheme_id, w.window_start, w.window_end
               FROM cameras c JOIN charge_windows w
                 ON list_contains(string_split(c.enforces, ';'), w.scheme_id)) cw
