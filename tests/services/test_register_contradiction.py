@@ -12,6 +12,8 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -20,6 +22,7 @@ from ringfence.domain.observations import RegisterCheck
 from ringfence.services.charging import evaluate_files, import_register_file, run_stored
 from ringfence.services.ingest import ingest_file
 from ringfence.settings import packaged_register_check
+from ringfence.simulate import simulate
 from ringfence.workspace import Workspace
 from support import write_reads
 
@@ -197,6 +200,8 @@ def test_stored_run_holds_the_misread_and_matches_stateless(
     import_register_file(ws, "vehicles", write_vehicles(tmp_path / "vehicles.csv"))
     run = run_stored(ws, DAY, now=NOW)
     assert run.by_status == {"review": 1, "unpaid": 1}
+    assert run.register_contradictions == 1
+    assert run.review_by_rule == {"match:register_contradiction": 1}
     stateless = evaluate(tmp_path, rows)
     assert stateless[("AB12COE", "ulez")]["rule"] == "match:register_contradiction"
     assert stateless[("LX09ABC", "ulez")]["status"] == "unpaid"
@@ -228,3 +233,77 @@ def test_charge_evaluate_command_reads_the_observed_columns(
         (row,) = list(csv.DictReader(fh))
     assert (row["vrm"], row["rule"]) == ("AB12COE", "match:register_contradiction")
     assert row["reason"].startswith("cameras saw a CAR (FORD) in 2 of 2 reads")
+
+
+def test_a_simulated_car_misread_onto_a_registered_van_is_held_end_to_end(
+    tmp_path: Path,
+) -> None:
+    """A simulated day where every read of one car lands on another registered plate (a van
+    that owes the ULEZ): MMR cameras saw the car, so the van's keeper is not charged."""
+    day = date(2026, 11, 26)
+    sim = tmp_path / "sim"
+    simulate(sim, day=day, seed=11, scale="tiny")
+    reads_table = pq.read_table(sim / f"reads-{day}.parquet")
+    truth = pq.read_table(sim / f"truth-{day}.parquet")
+    vehicles = pq.read_table(sim / "vehicles.parquet")
+    registered = set(vehicles.column("vrm").to_pylist())
+    cars = {
+        r["vrm"]
+        for r in vehicles.select(["vrm", "vehicle_type"]).to_pylist()
+        if r["vehicle_type"] == "car"
+    }
+    true_vrm = truth.column("true_vrm").to_pylist()
+    observed: dict[str, int] = {}
+    for vrm, seen in zip(true_vrm, reads_table.column("observed_type").to_pylist(), strict=True):
+        if vrm in cars and vrm[:2].isalpha() and len(vrm) == 7 and seen is not None:
+            observed[vrm] = observed.get(vrm, 0) + 1
+    car = max(sorted(observed), key=lambda v: observed[v])  # the most observed car
+    van = next(car[:-1] + c for c in "FGHJKLMNPRSTUVWXY" if car[:-1] + c not in registered | {car})
+    # every read of the car shows the van's plate
+    plates = [
+        van if v == car else p
+        for v, p in zip(true_vrm, reads_table["plate"].to_pylist(), strict=True)
+    ]
+    misread = reads_table.set_column(
+        reads_table.schema.get_field_index("plate"), "plate", pa.array(plates)
+    )
+    pq.write_table(misread, tmp_path / "misread.parquet")
+    pq.write_table(
+        misread.drop_columns(["observed_make", "observed_type"]), tmp_path / "no.parquet"
+    )
+    extra = pa.Table.from_pylist(
+        [
+            {
+                "vrm": van,
+                "vehicle_type": "van",
+                "fuel": "diesel",
+                "euro_standard": 4,
+                "first_registered": date(2008, 11, 1),
+                "tax_class": "standard",
+                "gross_weight_kg": 3000,
+                "make": "Ford",
+            }
+        ]
+    )
+    columns = extra.column_names
+    register = pa.concat_tables(
+        [vehicles.select(columns), extra.cast(vehicles.select(columns).schema)]
+    )
+    pq.write_table(register, tmp_path / "vehicles.parquet")
+
+    def liability(reads: Path) -> dict[str, object]:
+        evaluation = evaluate_files(
+            reads=reads,
+            cameras=sim / "cameras.csv",
+            vehicles=tmp_path / "vehicles.parquet",
+            days=[day],
+        )
+        rows = evaluation.days[0].liabilities.to_pylist()
+        (row,) = [r for r in rows if r["vrm"] == van and r["scheme_id"] == "ulez"]
+        return row
+
+    assert liability(tmp_path / "no.parquet")["status"] == "unpaid"  # the van's keeper, wrongly
+    held = liability(tmp_path / "misread.parquet")
+    assert (held["status"], held["rule"]) == ("review", "match:register_contradiction")
+    assert "cameras saw a CAR" in str(held["reason"])
+    assert "the register holds a van (FORD)" in str(held["reason"])

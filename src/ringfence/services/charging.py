@@ -241,6 +241,9 @@ class ChargeRun:
     refunds: int
     refunds_pence: int
     seconds: float
+    register_contradictions: int = 0
+    """Charges held for review because cameras saw another vehicle than the register holds."""
+    review_by_rule: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,9 +369,13 @@ def run_stored(
         )
     status_at = LIABILITY_STATE_COLUMNS.index("status")
     pence_at = LIABILITY_STATE_COLUMNS.index("amount_pence")
+    rule_at = LIABILITY_STATE_COLUMNS.index("rule")
     by_status: dict[str, int] = {}
+    review_by_rule: dict[str, int] = {}
     for r in rows:
         by_status[r[status_at]] = by_status.get(r[status_at], 0) + 1
+        if r[status_at] == "review":
+            review_by_rule[r[rule_at]] = review_by_rule.get(r[rule_at], 0) + 1
     ws.record("charge-run", subject=f"charge-day:{day}", why=f"run {run_id}", counts=by_status)
     return ChargeRun(
         run_id=run_id,
@@ -385,6 +392,8 @@ def run_stored(
         refunds=result.refunds,
         refunds_pence=result.refunds_pence,
         seconds=time.perf_counter() - started,
+        register_contradictions=result.contradicted,
+        review_by_rule=dict(sorted(review_by_rule.items())),
     )
 
 
