@@ -482,7 +482,11 @@ def test_a_day_with_files_from_before_the_observed_columns_still_reads_and_compa
         "g1": "FORD",
     }
     day = date.fromisoformat(day_dir.name.removeprefix("charge_day="))
-    ws.reads.rewrite_day(ws.engine(), day, kind="compact", now=now)
+    con = ws.engine()
+    try:
+        ws.reads.rewrite_day(con, day, kind="compact", now=now)
+    finally:
+        con.close()
     (merged,) = ws.reads.all_files()
     assert pq.read_schema(merged).names[-2:] == ["observed_make", "observed_type"]
     assert sorted(pq.read_table(merged).column("observed_make").to_pylist(), key=str) == [

@@ -19,9 +19,10 @@ from typer.testing import CliRunner
 
 from ringfence.cli.main import app
 from ringfence.domain.observations import RegisterCheck
+from ringfence.errors import ConfigError
 from ringfence.services.charging import evaluate_files, import_register_file, run_stored
 from ringfence.services.ingest import ingest_file
-from ringfence.settings import packaged_register_check
+from ringfence.settings import load_settings, packaged_register_check
 from ringfence.simulate import simulate
 from ringfence.workspace import Workspace
 from support import write_reads
@@ -186,6 +187,18 @@ def test_rule_config_must_name_every_vehicle_type() -> None:
         RegisterCheck(type_classes=classes, make_aliases={})
     with pytest.raises(ValueError, match="upper case"):
         RegisterCheck(type_classes=packaged.type_classes, make_aliases={"vw": "VOLKSWAGEN"})
+
+
+def test_an_operator_overrides_the_rule_in_the_data_directory(tmp_path: Path) -> None:
+    (tmp_path / "ringfence.toml").write_text(
+        "[misread]\nmin_observed_reads = 3\n[misread.make_aliases]\nVAUXHALL = ['OPEL']\n"
+    )
+    check = load_settings(tmp_path).register_check
+    assert check.min_observed_reads == 3
+    assert check.make_aliases["OPEL"] == "VAUXHALL" and check.make_aliases["VW"] == "VOLKSWAGEN"
+    (tmp_path / "ringfence.toml").write_text("[misread.type_classes]\nvan = ['van', 'lorry']\n")
+    with pytest.raises(ConfigError, match=r"\[misread\]"):
+        load_settings(tmp_path)
 
 
 def test_stored_run_holds_the_misread_and_matches_stateless(
