@@ -59,19 +59,24 @@ READ_COLUMNS = [
 ]
 
 
+OBSERVED_COLUMNS = ["observed_make", "observed_type"]
+"""Optional: written only when a row has them, so files without them stay the common case."""
+
+
 def write_reads(path: Path, rows: list[dict[str, object]]) -> Path:
     """Write reads as CSV, JSON Lines or Parquet by the path's suffix."""
+    columns = READ_COLUMNS + [c for c in OBSERVED_COLUMNS if any(c in r for r in rows)]
     if path.suffix == ".csv":
         with open(path, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=READ_COLUMNS)
+            w = csv.DictWriter(fh, fieldnames=columns)
             w.writeheader()
             for r in rows:
-                w.writerow({k: r.get(k, "") for k in READ_COLUMNS})
+                w.writerow({k: r.get(k, "") for k in columns})
     elif path.suffix == ".jsonl":
         with open(path, "w") as fh:
             for r in rows:
                 fh.write(json.dumps({k: v for k, v in r.items() if v is not None}) + "\n")
     else:
-        table = pa.Table.from_pylist([{k: r.get(k) for k in READ_COLUMNS} for r in rows])
+        table = pa.Table.from_pylist([{k: r.get(k) for k in columns} for r in rows])
         pq.write_table(table, path)
     return path

@@ -16,6 +16,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from ringfence.domain.observations import RegisterCheck
 from ringfence.errors import ConfigError
 
 RETENTION_TARGETS = ("reads", "quarantine", "key")
@@ -71,6 +72,8 @@ class Settings:
     autopay_fleet_min: int
     retention: tuple[RetentionRule, ...]
     transparency: TransparencySettings
+    register_check: RegisterCheck
+    """When cameras' make and type observations contradict the register (`[misread]`)."""
     subject_notice_delay_days: int = 90
 
     @property
@@ -165,11 +168,25 @@ def _transparency(raw: Mapping[str, Any]) -> TransparencySettings:
     )
 
 
+def _packaged() -> dict[str, Any]:
+    return tomllib.loads((files("ringfence") / "defaults.toml").read_text(encoding="utf-8"))
+
+
+def _register_check(raw: Mapping[str, Any]) -> RegisterCheck:
+    try:
+        return RegisterCheck.from_toml(raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"[misread] is unusable: {exc}") from exc
+
+
+def packaged_register_check() -> RegisterCheck:
+    """The packaged `[misread]` rule, for work without a data directory (`charge evaluate`)."""
+    return _register_check(_packaged()["misread"])
+
+
 def load_settings(data_dir: Path, *, state_url: str | None = None) -> Settings:
     """Defaults, then `<data-dir>/ringfence.toml`, then `RINGFENCE_STATE_URL`, then `state_url`."""
-    raw: dict[str, Any] = tomllib.loads(
-        (files("ringfence") / "defaults.toml").read_text(encoding="utf-8")
-    )
+    raw: dict[str, Any] = _packaged()
     local = data_dir / "ringfence.toml"
     if local.exists():
         try:
@@ -195,6 +212,7 @@ def load_settings(data_dir: Path, *, state_url: str | None = None) -> Settings:
             retention=tuple(_rule(r) for r in raw.get("retention", [])),
             subject_notice_delay_days=int(raw["subject_access"]["notice_delay_days"]),
             transparency=_transparency(raw["transparency"]),
+            register_check=_register_check(raw["misread"]),
         )
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"invalid settings: {exc}") from exc

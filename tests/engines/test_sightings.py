@@ -31,6 +31,8 @@ def _con(
                 "confidence": [r[3] for r in reads],
                 "vehicle_key": [r[4] for r in reads],
                 "vrm_text": [r[4] for r in reads],
+                "observed_make": pa.nulls(len(reads), pa.string()),
+                "observed_type": pa.nulls(len(reads), pa.string()),
             }
         ),
     )
@@ -81,7 +83,12 @@ def test_evidence_needs_two_confident_reads_or_one_very_confident() -> None:
     assert got[("ONEWEAK", "ulez")]["reads"] == 2
     assert got[("ONESURE", "ulez")]["is_sufficient"] is True
     read_ids_for(con, "sightings")
-    listed = {(k, s): ids for k, s, ids in con.execute("SELECT * FROM sighting_reads").fetchall()}
+    listed = {
+        (k, s): ids
+        for k, s, ids in con.execute(
+            "SELECT vehicle_key, scheme_id, read_ids FROM sighting_reads"
+        ).fetchall()
+    }
     assert listed[("TWOREADS", "ulez")] == ["a1", "a2"]  # in time order
 
 

@@ -21,6 +21,10 @@ def test_demo_end_to_end_at_tiny_scale(tmp_path: Path) -> None:
     assert before.by_status.get("unpaid", 0) > after.by_status.get("unpaid", 0) > 0
     assert after.by_status.get("paid", 0) > 0
     assert after.amount_due_pence < before.amount_due_pence
+    assert sum(after.review_by_rule.values()) == after.by_status.get("review", 0) > 0
+    assert after.register_contradictions == after.review_by_rule.get(
+        "match:register_contradiction", 0
+    )
     assert result.settled_reads_purged > 0
     assert result.notices.pcns + result.notices.warnings == after.by_status["unpaid"]
     assert result.audit.ok and result.audit.entries == len(result.audit_events)

@@ -427,3 +427,69 @@ def test_counts_always_reconcile(
         quarantined = len(s.scalars(select(QuarantineRow)).all())
     assert stored + quarantined <= len(rows)
     w.close()
+
+
+# -- observed make and type (make and model recognition) -----------------------------------
+OBSERVED = [
+    {**GOOD[0], "observed_make": "  ford ", "observed_type": "Car"},
+    {**GOOD[1], "observed_make": "", "observed_type": "spaceship"},  # an unknown class
+    {**GOOD[2], "observed_make": None, "observed_type": None},
+    {**GOOD[3], "observed_make": "Mercedes-Benz", "observed_type": " HGV "},
+]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_observed_make_and_type_are_stored_normalised(
+    ws: Workspace, tmp_path: Path, now: datetime, suffix: str
+) -> None:
+    report = ingest_file(ws, write_reads(tmp_path / f"o{suffix}", OBSERVED), now=now)
+    # an observed type outside the vocabulary is no observation, never a refusal
+    assert (report.stored, report.quarantined, report.reconciles) == (4, 0, True)
+    stored = _stored(ws)
+    seen = [(r["observed_make"], r["observed_type"]) for r in stored.to_pylist()]
+    assert sorted(seen, key=str) == sorted(
+        [("FORD", "car"), (None, None), (None, None), ("MERCEDES-BENZ", "hgv")], key=str
+    )
+
+
+def test_files_without_observations_store_nulls(ws: Workspace, tmp_path: Path, now: datetime):
+    ingest_file(ws, write_reads(tmp_path / "r.csv", GOOD), now=now)
+    stored = _stored(ws)
+    assert stored.column("observed_make").null_count == stored.num_rows
+    assert stored.column("observed_type").null_count == stored.num_rows
+
+
+def test_observed_columns_are_last_in_the_stored_files(
+    ws: Workspace, tmp_path: Path, now: datetime
+) -> None:
+    ingest_file(ws, write_reads(tmp_path / "o.csv", OBSERVED), now=now)
+    for path in ws.reads.all_files():
+        assert pq.read_schema(path).names[-2:] == ["observed_make", "observed_type"]
+
+
+def test_a_day_with_files_from_before_the_observed_columns_still_reads_and_compacts(
+    ws: Workspace, tmp_path: Path, now: datetime
+) -> None:
+    ingest_file(ws, write_reads(tmp_path / "o.csv", OBSERVED[:1]), now=now, compact=False)
+    (day_dir,) = {p.parent for p in ws.reads.all_files()}
+    # a file as written before the columns existed, sorting first in the day
+    old = pq.read_table(ws.reads.all_files()[0]).drop_columns(["observed_make", "observed_type"])
+    pq.write_table(
+        old.set_column(0, "read_id", pa.array(["old-1"])), day_dir / "compact-0000.parquet"
+    )
+    assert {r["read_id"]: r["observed_make"] for r in _stored(ws).to_pylist()} == {
+        "old-1": None,
+        "g1": "FORD",
+    }
+    day = date.fromisoformat(day_dir.name.removeprefix("charge_day="))
+    con = ws.engine()
+    try:
+        ws.reads.rewrite_day(con, day, kind="compact", now=now)
+    finally:
+        con.close()
+    (merged,) = ws.reads.all_files()
+    assert pq.read_schema(merged).names[-2:] == ["observed_make", "observed_type"]
+    assert sorted(pq.read_table(merged).column("observed_make").to_pylist(), key=str) == [
+        "FORD",
+        None,
+    ]

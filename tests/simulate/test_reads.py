@@ -16,7 +16,14 @@ import pytest
 
 from ringfence.domain.vrm import normalise
 from ringfence.simulate import ReadModel, simulate
-from ringfence.simulate.reads import CONFUSION_PAIRS, READS_SCHEMA, TRUTH_SCHEMA
+from ringfence.simulate.reads import (
+    CAMERA_CLASS,
+    CONFUSION_PAIRS,
+    READS_SCHEMA,
+    TRUTH_SCHEMA,
+    mmr_cameras,
+)
+from ringfence.simulate.vehicles import VEHICLE_TYPES
 from simulate.tiny_london import TinyDay
 
 LONDON = ZoneInfo("Europe/London")
@@ -194,8 +201,52 @@ def test_captured_at_inside_the_charge_day_on_clock_changes(
     assert [r["lane"] for r in lines] == table["lane"].to_pylist()
     assert [r["direction"] for r in lines] == table["direction"].to_pylist()
     assert text["plate"].to_pylist() == table["plate"].to_pylist()
+    for column in ("observed_make", "observed_type"):
+        assert [r[column] for r in lines] == table[column].to_pylist()
+        # CSV has no null: an empty field is no observation
+        assert [v or None for v in text[column].to_pylist()] == table[column].to_pylist()
 
 
 def test_plates_are_printable(tiny: TinyDay) -> None:
     allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ?")
     assert all(set(str(p)) <= allowed for p in tiny.reads["plate"].to_pylist())
+
+
+def test_mmr_cameras_report_the_true_vehicle_even_when_the_plate_is_misread(
+    tiny: TinyDay,
+) -> None:
+    model = ReadModel()
+    camera_ids = tuple(str(c) for c in tiny.cameras["camera_id"].to_pylist())
+    capable = dict(zip(camera_ids, mmr_cameras(camera_ids, model.mmr_camera_share), strict=True))
+    assert sum(capable.values()) / len(capable) == pytest.approx(model.mmr_camera_share, abs=0.1)
+    vehicles = {
+        r["vrm"]: (r["make"], r["vehicle_type"])
+        for r in tiny.vehicles.select(["vrm", "make", "vehicle_type"]).to_pylist()
+    }
+    class_of = {VEHICLE_TYPES[t]: c for t, c in CAMERA_CLASS.items()}
+    at_mmr = observed = right = misread_right = 0
+    for r in tiny.joined():
+        seen = (r["observed_make"], r["observed_type"])
+        if r["kind"] == "junk" or not capable[str(r["camera_id"])]:
+            assert seen == (None, None)
+            continue
+        at_mmr += 1
+        if seen == (None, None):
+            continue
+        observed += 1
+        make, vehicle_type = vehicles[r["true_vrm"]]
+        assert r["observed_make"] == str(make).upper()
+        if r["observed_type"] == class_of[vehicle_type]:
+            right += 1
+            misread_right += r["kind"] == "misread"
+    assert 1 - observed / at_mmr == pytest.approx(model.mmr_error_rate / 2, abs=0.006)
+    assert 1 - right / observed == pytest.approx(model.mmr_error_rate / 2, abs=0.006)
+    assert misread_right > 0  # a misread plate, the true vehicle's class
+    # taxis and private hire vehicles look like cars, coaches like buses
+    assert set(tiny.reads["observed_type"].drop_null().to_pylist()) <= {
+        "car",
+        "van",
+        "bus",
+        "motorcycle",
+        "hgv",
+    }

@@ -72,6 +72,7 @@ def evaluate_command(
                 "not_liable": d.not_liable,
                 "unidentified": d.unidentified,
                 "misreads_absorbed": d.absorbed,
+                "register_contradictions": d.contradicted,
                 "refunds": d.refunds,
                 "refunds_pence": d.refunds_pence,
                 "schemes": {s: r.version_id for s, r in d.rules.items()},
@@ -111,7 +112,9 @@ def run_command(
     out.print(
         f"Charge day {result.charge_day}: {result.reads:,} reads, {result.vehicles_seen:,} "
         f"vehicle sightings; {result.misreads_absorbed:,} misreads absorbed, "
-        f"{result.unidentified:,} unidentified; {result.amount_due_pence / 100:,.2f} GBP unpaid "
+        f"{result.unidentified:,} unidentified, {result.register_contradictions:,} held where "
+        f"cameras saw another vehicle than the register holds; "
+        f"{result.amount_due_pence / 100:,.2f} GBP unpaid "
         f"({result.seconds:.1f}s)"
     )
     out.print(

@@ -130,9 +130,11 @@ def render(r: DemoResult) -> None:
     c, c0 = r.charge, r.charged_before_payments
     out.print(
         f"Charge run: {c.vehicles_seen:,} vehicle sightings under ULEZ, CC and LEZ; "
-        f"{c.not_liable:,} compliant or out of scope; {c.misreads_absorbed:,} misreads absorbed "
-        f"({c0.seconds:.1f}s). Before payments {c0.amount_due_pence / 100:,.2f} GBP was unpaid; "
-        f"after drivers paid, {c.amount_due_pence / 100:,.2f} GBP is."
+        f"{c.not_liable:,} compliant or out of scope; {c.misreads_absorbed:,} misreads absorbed; "
+        f"{c.register_contradictions:,} held for review where cameras saw another vehicle than "
+        f"the register holds ({c0.seconds:.1f}s). Before payments "
+        f"{c0.amount_due_pence / 100:,.2f} GBP was unpaid; after drivers paid, "
+        f"{c.amount_due_pence / 100:,.2f} GBP is."
     )
     statuses = sorted(set(c.by_status) | set(c0.by_status))
     out.print(
@@ -140,6 +142,15 @@ def render(r: DemoResult) -> None:
             "Liabilities",
             ["status", "before payments", "after"],
             [[k, f"{c0.by_status.get(k, 0):,}", f"{c.by_status.get(k, 0):,}"] for k in statuses],
+        )
+    )
+    # The register check is listed even when it held nothing: that it ran is worth seeing.
+    by_rule = {"match:register_contradiction": c.register_contradictions, **c.review_by_rule}
+    out.print(
+        table(
+            "Review queue by rule (a person decides; nobody is charged meanwhile)",
+            ["rule", "liabilities"],
+            [[k, f"{v:,}"] for k, v in sorted(by_rule.items())],
         )
     )
     n = r.notices

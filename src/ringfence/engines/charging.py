@@ -3,8 +3,9 @@
 Relations the caller registers on the connection (stored mode and stateless mode differ only in
 what `vehicle_key` is: a keyed pseudonym, or the normalised VRM):
 
-- `day_reads(read_id, camera_id, captured_at, confidence, vehicle_key, vrm_text)`; stored mode
-  leaves `vrm_text` NULL and passes a `Recover` instead (see matching.py)
+- `day_reads(read_id, camera_id, captured_at, confidence, vehicle_key, vrm_text, observed_make,
+  observed_type)`; stored mode leaves `vrm_text` NULL and passes a `Recover` instead (see
+  matching.py); the observed make and type are NULL where no camera reported them
 - `cameras(camera_id, enforces)`
 - `register(vehicle_key, vrm, vehicle_type, fuel, euro_standard, first_registered, tax_class,
   gross_weight_kg, seats, wheelchair_accessible, make)`
@@ -25,7 +26,10 @@ Who is never charged, whatever the tariff says:
   candidates, because it is most likely a misread of one of them (absorbed without review when
   a candidate is itself seen under the scheme that day: it then changes nobody's charge);
 - a plate in no register at all: review if seen with confidence (a foreign or missing vehicle),
-  otherwise dropped as unidentifiable.
+  otherwise dropped as unidentifiable;
+- a registered plate whose register type or make the cameras contradict (make and model
+  recognition, see observations.py): review (`match:register_contradiction`), since a misread
+  can land exactly on another vehicle's plate.
 Compliant and out-of-scope vehicles produce no liability.
 """
 
@@ -38,9 +42,12 @@ import duckdb
 import pyarrow as pa
 
 from ringfence.domain.compliance import compliance_sql, latest_evidence_sql
+from ringfence.domain.observations import RegisterCheck
 from ringfence.domain.schemes import DayRules, SchemeBook, price_sql, registrations_sql
 from ringfence.engines.matching import Recover, match_register
+from ringfence.engines.observations import hold_contradicted
 from ringfence.engines.sightings import EvidenceRule, build_sightings, read_ids_for
+from ringfence.settings import packaged_register_check
 
 LIABILITY_STATUSES = ("unpaid", "paid", "exempt", "review")
 LIABILITY_COLUMNS = (
@@ -74,6 +81,8 @@ class ChargeDay:
     refunds_pence: int = 0
     recovered_asked: int = 0
     """Sighted keys outside the register whose clear VRM was asked of ``recover``."""
+    contradicted: int = 0
+    """Charges held for review because cameras saw another vehicle than the register holds."""
 
 
 def day_rules(book: SchemeBook, day: date) -> dict[str, DayRules]:
@@ -154,9 +163,12 @@ def run_charge_day(
     *,
     evidence_rule: EvidenceRule | None = None,
     recover: Recover | None = None,
+    register_check: RegisterCheck | None = None,
 ) -> ChargeDay:
     """Decide a day. ``recover`` fills in the clear VRM of sighted plates the register does not
-    know, where `day_reads.vrm_text` is NULL (stored mode), for confusion-key matching."""
+    know, where `day_reads.vrm_text` is NULL (stored mode), for confusion-key matching.
+    ``register_check`` (default: the packaged `[misread]` rule) holds charges whose register
+    entry the cameras' make and type observations contradict."""
     rules = day_rules(book, day)
     _windows(con, rules)
     build_sightings(con, evidence_rule or EvidenceRule())
@@ -209,6 +221,7 @@ def run_charge_day(
         """
     ).fetchone()
     read_ids_for(con, "decided")
+    contradicted = hold_contradicted(con, register_check or packaged_register_check())
     decided = [f"d.{c}" for c in LIABILITY_COLUMNS if c not in ("reason", "read_ids")]
     liabilities = con.sql(
         f"SELECT {', '.join(decided)}, {_REASON} AS reason, sr.read_ids "
@@ -227,6 +240,7 @@ def run_charge_day(
         refunds=int(refund[0]) if refund else 0,
         refunds_pence=int(refund[1]) if refund else 0,
         recovered_asked=asked,
+        contradicted=contradicted,
     )
 
 
@@ -277,7 +291,8 @@ def _decide(con: duckdb.DuckDBPyConnection, day: date) -> None:
                  AS amount_pence,
                CASE WHEN p.status = 'chargeable' AND is_sufficient AND NOT is_paid
                     THEN account_id END AS account_id,
-               account_id AS autopay_account
+               account_id AS autopay_account,
+               NULL::VARCHAR AS reason  -- set only where a later check overrides the decision
         FROM j
         """
     )
@@ -286,6 +301,7 @@ def _decide(con: duckdb.DuckDBPyConnection, day: date) -> None:
 # Explanations are built only for the liabilities (not for every sighting), from `decided`.
 _REASON = """
     CASE
+      WHEN d.reason IS NOT NULL THEN d.reason
       WHEN d.match = 'confusion' THEN 'not in the register; possible misread of '
            || array_to_string(d.candidates, ', ')
       WHEN d.match = 'unregistered'

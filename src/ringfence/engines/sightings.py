@@ -4,8 +4,9 @@ The first half of the charge run, vectorised in DuckDB. It works on any vehicle 
 pseudonym in the read store (stored mode) or the normalised VRM from a file (stateless mode).
 
 Inputs, registered on the connection as relations:
-- `day_reads(read_id, camera_id, captured_at, confidence, vehicle_key, vrm_text)`; `vrm_text`
-  is the clear VRM where the caller may hold it (files), else NULL;
+- `day_reads(read_id, camera_id, captured_at, confidence, vehicle_key, vrm_text,
+  observed_make, observed_type)`; `vrm_text` is the clear VRM where the caller may hold it
+  (files), else NULL; the observed make and type are NULL where no camera reported them;
 - `cameras(camera_id, enforces)`;
 - `charge_windows(scheme_id, window_start, window_end)`: the instants each scheme charges in.
 
@@ -79,8 +80,12 @@ def build_sightings(con: duckdb.DuckDBPyConnection, rule: EvidenceRule) -> None:
 
 
 def read_ids_for(con: duckdb.DuckDBPyConnection, chosen: str) -> None:
-    """Temp table `sighting_reads(vehicle_key, scheme_id, read_ids)` for the sightings in the
-    relation `chosen(vehicle_key, scheme_id)`, each list in time order."""
+    """Temp table `sighting_reads(vehicle_key, scheme_id, read_ids, observed_types,
+    observed_makes)` for the sightings in the relation `chosen(vehicle_key, scheme_id)`: each
+    id list in time order, and the types and makes cameras observed (NULL if none did).
+
+    The observations are gathered here, over the reads of the few chosen sightings, rather than
+    in `build_sightings`, so the day's full scan does no work for them."""
     # Listing (time, id) pairs and sorting each short list is cheaper than an ordered
     # aggregate over millions of reads, and gives the same order. The chosen vehicles' reads
     # are picked out first: the window join then sees a fraction of the day.
@@ -91,7 +96,11 @@ def read_ids_for(con: duckdb.DuckDBPyConnection, chosen: str) -> None:
                list_transform(
                  list_sort(list(struct_pack(t := r.captured_at, i := r.read_id))),
                  lambda x: x.i
-               ) AS read_ids
+               ) AS read_ids,
+               list(r.observed_type) FILTER (WHERE r.observed_type IS NOT NULL)
+                 AS observed_types,
+               list(r.observed_make) FILTER (WHERE r.observed_make IS NOT NULL)
+                 AS observed_makes
         FROM (SELECT * FROM day_reads
               SEMI JOIN (SELECT DISTINCT vehicle_key FROM {chosen}) v USING (vehicle_key)) r
         JOIN (SELECT c.camera_id, w.scheme_id, w.window_start, w.window_end

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import delete, select
 
+from ringfence.domain.observations import RegisterCheck
 from ringfence.domain.schemes import SchemeBook, load_scheme_book
 from ringfence.engines.accounts import (
     load_autopay,
@@ -42,7 +43,7 @@ from ringfence.services.ingest import (
     parse_reads,
 )
 from ringfence.stores.keys import EpochKeys, pseudonym_sql
-from ringfence.stores.readstore import sql_list
+from ringfence.stores.readstore import read_columns_sql, sql_list
 from ringfence.stores.state import LiabilityRow, bulk_upsert
 from ringfence.workspace import Workspace, camera_rows_table
 
@@ -77,6 +78,7 @@ def evaluate_files(
     out: Path | None = None,
     book: SchemeBook | None = None,
     evidence_rule: EvidenceRule | None = None,
+    register_check: RegisterCheck | None = None,
 ) -> Evaluation:
     book = book or load_scheme_book()
     con = duckdb.connect()
@@ -101,11 +103,15 @@ def evaluate_files(
     for day in wanted:
         con.execute(
             "CREATE OR REPLACE TEMP VIEW day_reads AS SELECT read_id, camera_id, captured_at, "
-            "confidence, decode(vrm_pseudonym) AS vehicle_key, decode(vrm_pseudonym) AS vrm_text "
-            "FROM accepted "
+            "confidence, decode(vrm_pseudonym) AS vehicle_key, decode(vrm_pseudonym) AS vrm_text, "
+            "observed_make, observed_type FROM accepted "
             f"WHERE charge_day = DATE '{day}'"
         )
-        results.append(run_charge_day(con, book, day, evidence_rule=evidence_rule))
+        results.append(
+            run_charge_day(
+                con, book, day, evidence_rule=evidence_rule, register_check=register_check
+            )
+        )
     by_status: dict[str, int] = {}
     for d in results:
         for s in d.liabilities.column("status").to_pylist():
@@ -235,6 +241,9 @@ class ChargeRun:
     refunds: int
     refunds_pence: int
     seconds: float
+    register_contradictions: int = 0
+    """Charges held for review because cameras saw another vehicle than the register holds."""
+    review_by_rule: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +273,7 @@ def run_stored(
     now: datetime,
     book: SchemeBook | None = None,
     evidence_rule: EvidenceRule | None = None,
+    register_check: RegisterCheck | None = None,
 ) -> ChargeRun:
     """Charge one stored day: the register keyed under the day's epoch, liabilities saved.
 
@@ -303,13 +313,22 @@ def run_stored(
             else:
                 EMPTY_LOADERS[kind](con, None)
         con.unregister("pads")
+        observed = read_columns_sql(con, files, ("observed_make", "observed_type"))
         con.execute(
             f"CREATE TEMP VIEW day_reads AS SELECT read_id, camera_id, captured_at, confidence, "
-            f"vrm_pseudonym AS vehicle_key, NULL::VARCHAR AS vrm_text "
-            f"FROM read_parquet({sql_list(files)}) WHERE key_epoch = {epoch.epoch}"
+            f"vrm_pseudonym AS vehicle_key, NULL::VARCHAR AS vrm_text, {observed} "
+            f"FROM read_parquet({sql_list(files)}, union_by_name = true) "
+            f"WHERE key_epoch = {epoch.epoch}"
         )
         recover = _VaultRecovery(ws, keys, day)
-        result = run_charge_day(con, book, day, evidence_rule=evidence_rule, recover=recover)
+        result = run_charge_day(
+            con,
+            book,
+            day,
+            evidence_rule=evidence_rule,
+            recover=recover,
+            register_check=register_check or ws.settings.register_check,
+        )
         reads = int(con.execute("SELECT count(*) FROM day_reads").fetchone()[0])  # type: ignore[index]
     finally:
         con.close()
@@ -350,9 +369,13 @@ def run_stored(
         )
     status_at = LIABILITY_STATE_COLUMNS.index("status")
     pence_at = LIABILITY_STATE_COLUMNS.index("amount_pence")
+    rule_at = LIABILITY_STATE_COLUMNS.index("rule")
     by_status: dict[str, int] = {}
+    review_by_rule: dict[str, int] = {}
     for r in rows:
         by_status[r[status_at]] = by_status.get(r[status_at], 0) + 1
+        if r[status_at] == "review":
+            review_by_rule[r[rule_at]] = review_by_rule.get(r[rule_at], 0) + 1
     ws.record("charge-run", subject=f"charge-day:{day}", why=f"run {run_id}", counts=by_status)
     return ChargeRun(
         run_id=run_id,
@@ -369,6 +392,8 @@ def run_stored(
         refunds=result.refunds,
         refunds_pence=result.refunds_pence,
         seconds=time.perf_counter() - started,
+        register_contradictions=result.contradicted,
+        review_by_rule=dict(sorted(review_by_rule.items())),
     )
 
 

@@ -30,6 +30,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import select
 
+from ringfence.domain.observations import observed_make_sql, observed_type_sql
 from ringfence.domain.reads import normalise_sql, plate_class_sql
 from ringfence.errors import InputError, SchemaError, StateError
 from ringfence.faults import crash_point
@@ -53,6 +54,8 @@ RAW_COLUMNS = (
     "direction",
     "lane",
     "image_ref",
+    "observed_make",
+    "observed_type",
 )
 REQUIRED = ("camera_id", "captured_at", "plate", "confidence")
 ISO_WITH_OFFSET = (
@@ -216,6 +219,8 @@ def parse_reads(
                TRY_CAST(s.lane AS SMALLINT) AS lane,
                {lane_given} AS has_lane,
                {_text("s.image_ref")} AS image_ref,
+               {observed_make_sql("s.observed_make")} AS observed_make,
+               {observed_type_sql("s.observed_type")} AS observed_type,
                CAST(s.plate AS VARCHAR) AS plate,
                CAST(timezone('Europe/London', {instant}) AS DATE) AS charge_day
         FROM src s
@@ -434,7 +439,7 @@ def _run_batch(
             f"""
             COPY (SELECT read_id, camera_id, captured_at, vrm_pseudonym, key_epoch, vrm_class,
                          confidence, direction, lane, image_ref, '{batch_id}' AS batch_id,
-                         charge_day
+                         observed_make, observed_type, charge_day
                   FROM {fresh})
             TO '{reads_staging}'
             (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (charge_day),

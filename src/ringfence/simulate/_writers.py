@@ -119,13 +119,16 @@ def _quoted(col: Any) -> pa.Array:
 
 
 def _jsonl_bytes(reads: pa.Table, captured_at: pa.Array) -> bytes:
-    """One JSON object per line. Every text value is made of [A-Za-z0-9 ?:/._+-] only, so it
-    needs no escaping."""
+    """One JSON object per line. Every text value is made of [A-Za-z0-9 ?:/._+-] only (makes
+    included), so it needs no escaping."""
     col = {name: reads.column(name).combine_chunks() for name in reads.column_names}
     direction = col["direction"]
     dir_json = pc.if_else(pc.is_null(direction), "null", _quoted(direction))
     lane = col["lane"]
     lane_json = pc.if_else(pc.is_null(lane), "null", pc.cast(lane, pa.string()))
+    make, kind = col["observed_make"], col["observed_type"]
+    make_json = pc.if_else(pc.is_null(make), "null", _quoted(make))
+    type_json = pc.if_else(pc.is_null(kind), "null", _quoted(kind))
     line = pc.binary_join_element_wise(
         '{"read_id":"', col["read_id"],
         '","camera_id":"', col["camera_id"],
@@ -135,7 +138,9 @@ def _jsonl_bytes(reads: pa.Table, captured_at: pa.Array) -> bytes:
         ',"direction":', dir_json,
         ',"lane":', lane_json,
         ',"image_ref":"', col["image_ref"],
-        '"}\n',
+        '","observed_make":', make_json,
+        ',"observed_type":', type_json,
+        '}\n',
         "",
     )  # fmt: skip
     if len(line) == 0:

@@ -32,8 +32,10 @@ traffic zones, links or profile families, never over reads or vehicles.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import math
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -96,8 +98,25 @@ READS_SCHEMA = pa.schema(
         ("direction", pa.string()),
         ("lane", pa.int16()),
         ("image_ref", pa.string()),
+        ("observed_make", pa.string()),
+        ("observed_type", pa.string()),
     ]
 )
+#: What a camera's make and model recognition calls each vehicle type (index in the register's
+#: `VEHICLE_TYPES`): camera classes are coarse, so a taxi or a private hire car is a car, a
+#: minibus a van and a coach a bus.
+CAMERA_CLASS = {
+    CAR: "car",
+    VAN: "van",
+    MINIBUS: "van",
+    MOTORCYCLE: "motorcycle",
+    HGV: "hgv",
+    BUS: "bus",
+    COACH: "bus",
+    TAXI: "car",
+    PHV: "car",
+}
+CAMERA_CLASSES = tuple(sorted(set(CAMERA_CLASS.values())))
 TRUTH_SCHEMA = pa.schema(
     [
         ("read_id", pa.string()),
@@ -143,6 +162,11 @@ class ReadModel:
     cordon_fallback_m: float = 2_500.0
     """A crossing with no cordon camera of its own uses the nearest one within this distance."""
     time_jitter_s: float = 3.0
+    mmr_camera_share: float = 0.6
+    """Share of cameras that report make and model recognition (MMR): a make and a vehicle
+    class beside the plate, of the vehicle actually there, even when its plate is misread."""
+    mmr_error_rate: float = 0.02
+    """Share of an MMR camera's reads with a wrong class (half) or no observation (half)."""
 
 
 @dataclass(frozen=True)
@@ -776,6 +800,9 @@ def make_chunk(
     lane = (1 + (rng.random(n) * cameras.lanes[camera]).astype(np.int64)).astype(np.int16)
     true_vrm = _take_str(vrm, veh)
     is_junk = kind == JUNK
+    observed_make, observed_type = _observations(
+        rng, register, veh, camera, is_junk, cameras, model
+    )
     true_vrm = pc.if_else(pa.array(is_junk), pa.scalar(None, pa.string()), true_vrm)
     trip = pa.array(trip_id, mask=is_junk)
 
@@ -799,6 +826,8 @@ def make_chunk(
             "direction": pa.array(directions, pa.string()),
             "lane": pa.array(lane[order]),
             "image_ref": pc.binary_join_element_wise("img://", cam_ids, "/", read_id, ""),
+            "observed_make": observed_make.take(pa.array(order)),
+            "observed_type": observed_type.take(pa.array(order)),
         },
         schema=READS_SCHEMA,
     )
@@ -813,6 +842,49 @@ def make_chunk(
     )
     by_kind = {k: int(c) for k, c in zip(KINDS, np.bincount(kind, minlength=4), strict=True)}
     return ReadChunk(reads=reads, truth=truth, by_kind=by_kind)
+
+
+@functools.lru_cache(maxsize=8)
+def mmr_cameras(camera_ids: tuple[str, ...], share: float) -> Bool:
+    """Which cameras report make and model recognition: a fixed share, picked by a hash of the
+    camera id, so a camera keeps its capability at every scale, seed and day."""
+    draws = np.array([zlib.crc32(c.encode()) for c in camera_ids], dtype=np.float64) / 2**32
+    mask: Bool = draws < share
+    mask.setflags(write=False)  # cached: shared by every chunk
+    return mask
+
+
+def _observations(
+    rng: np.random.Generator,
+    register: VehicleRegister,
+    veh: I64,
+    camera: I64,
+    is_junk: Bool,
+    cameras: CameraNetwork,
+    model: ReadModel,
+) -> tuple[pa.Array, pa.Array]:
+    """(observed_make, observed_type) per read: the true vehicle's, from MMR cameras; none at
+    other cameras or for junk; a small share wrong or missing. Drawn after every other draw of
+    the chunk, so the reads themselves are what they were without MMR."""
+    n = len(veh)
+    error = rng.random(n)
+    wrong = rng.integers(1, len(CAMERA_CLASSES), n)
+    classes = np.array(CAMERA_CLASSES, dtype=object)
+    code = np.array([CAMERA_CLASSES.index(CAMERA_CLASS[t]) for t in range(9)])
+    true_class = code[register.vehicle_type[veh]]
+    # a wrong class is any other class: shift by 1..k-1 places
+    seen_class = np.where(
+        error < model.mmr_error_rate, (true_class + wrong) % len(CAMERA_CLASSES), true_class
+    )
+    has = mmr_cameras(tuple(cameras.camera_id), model.mmr_camera_share)[camera] & ~is_junk
+    has &= error >= model.mmr_error_rate / 2  # the other half of errors: nothing reported
+    make = pc.utf8_upper(pa.array(register.make[veh], pa.string()))
+    absent = pa.array(~has)
+    observed_make = pc.if_else(absent, pa.scalar(None, pa.string()), make)
+    observed_type = pc.if_else(
+        absent, pa.scalar(None, pa.string()), pa.array(classes[seen_class], pa.string())
+    )
+    return observed_make, observed_type
 
 
 @dataclass(frozen=True)

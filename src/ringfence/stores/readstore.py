@@ -44,7 +44,12 @@ READ_COLUMNS = (
     "lane",
     "image_ref",
     "batch_id",
+    "observed_make",
+    "observed_type",
 )
+ADDED_COLUMNS = {"observed_make": "VARCHAR", "observed_type": "VARCHAR"}
+"""Columns added to the store's files since its first release, with their types: files written
+earlier lack them, and they read as NULL there."""
 
 
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
@@ -116,7 +121,8 @@ class ReadStore:
 
     def scan(self, files: Sequence[Path]) -> str:
         """SQL for a relation over these files with `charge_day` from the folder name."""
-        return f"read_parquet({sql_list(files)}, hive_partitioning = true)"
+        # By name: a day can hold files written before a column was added (`ADDED_COLUMNS`).
+        return f"read_parquet({sql_list(files)}, hive_partitioning = true, union_by_name = true)"
 
     # -- queries -------------------------------------------------------------------------
     def history(
@@ -229,9 +235,10 @@ class ReadStore:
         staged.parent.mkdir(parents=True, exist_ok=True)
         rows_in = con.execute(f"SELECT count(*) FROM read_parquet({sql_list(inputs)})").fetchone()
         assert rows_in is not None
-        columns = ", ".join(READ_COLUMNS)
+        columns = read_columns_sql(con, inputs)
         con.execute(
-            f"COPY (SELECT {columns} FROM read_parquet({sql_list(inputs)}) WHERE {keep_where} "
+            f"COPY (SELECT {columns} FROM read_parquet({sql_list(inputs)}, union_by_name = true) "
+            f"WHERE {keep_where} "
             f"ORDER BY vrm_pseudonym, captured_at) TO '{staged}' "
             f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})",
             list(params),
@@ -281,6 +288,23 @@ class ReadStore:
         return done
 
 
+def read_columns_sql(
+    con: duckdb.DuckDBPyConnection, files: Sequence[Path], columns: Sequence[str] = READ_COLUMNS
+) -> str:
+    """A select list of ``columns`` over ``files`` read with ``union_by_name``: a column added
+    since every one of them was written (`ADDED_COLUMNS`) is NULL, not an error."""
+    present = {
+        str(r[0])
+        for r in con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet({sql_list(files)}, union_by_name = true)"
+        ).fetchall()
+    }
+    return ", ".join(
+        c if c in present or c not in ADDED_COLUMNS else f"NULL::{ADDED_COLUMNS[c]} AS {c}"
+        for c in columns
+    )
+
+
 def fsync_file(path: Path) -> None:
     """Flush a file to disk before it is published by rename."""
     fd = os.open(path, os.O_RDONLY)
@@ -304,6 +328,8 @@ def _empty_reads() -> pa.Table:
             "lane": pa.array([], pa.int16()),
             "image_ref": pa.array([], pa.string()),
             "batch_id": pa.array([], pa.string()),
+            "observed_make": pa.array([], pa.string()),
+            "observed_type": pa.array([], pa.string()),
             "charge_day": pa.array([], pa.date32()),
         }
     )
