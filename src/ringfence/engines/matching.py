@@ -47,23 +47,29 @@ def match_register(con: duckdb.DuckDBPyConnection, recover: Recover | None = Non
     columns = {r[0] for r in con.execute("DESCRIBE register").fetchall()}
     register_key = "confusion_key" if "confusion_key" in columns else confusion_key_sql("vrm")
     # Candidates carry their own vehicle key, so whether one is seen is a look-up in
-    # `sightings` (a registered key there is an exact sighting), not a join back by VRM.
+    # `sightings` (a registered key there is an exact sighting), not a join back by VRM. The
+    # look-up is an inner join so that the few candidates, not the day's sightings, are hashed.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE unmatched AS
         WITH keyed AS (
           SELECT vehicle_key, scheme_id, {confusion_key_sql("vrm_text")} AS confusion_key
           FROM unmatched WHERE vrm_text IS NOT NULL
-        ), register_keys AS (
-          SELECT vrm, vehicle_key, {register_key} AS confusion_key FROM register
-        ), near AS (
-          SELECT u.vehicle_key, u.scheme_id, list(k.vrm ORDER BY k.vrm) AS candidates,
-                 bool_or(seen.vehicle_key IS NOT NULL) AS candidate_seen
+        ), candidates AS (
+          SELECT u.vehicle_key, u.scheme_id, k.vrm, k.vehicle_key AS candidate_key
           FROM keyed u
-          JOIN register_keys k USING (confusion_key)
-          LEFT JOIN sightings seen
-                 ON seen.vehicle_key = k.vehicle_key AND seen.scheme_id = u.scheme_id
-          GROUP BY u.vehicle_key, u.scheme_id
+          JOIN (SELECT vrm, vehicle_key, {register_key} AS confusion_key FROM register) k
+            USING (confusion_key)
+        ), seen AS (
+          SELECT DISTINCT c.vehicle_key, c.scheme_id
+          FROM candidates c
+          JOIN sightings s ON s.vehicle_key = c.candidate_key AND s.scheme_id = c.scheme_id
+        ), near AS (
+          SELECT c.vehicle_key, c.scheme_id, list(c.vrm ORDER BY c.vrm) AS candidates,
+                 bool_or(seen.vehicle_key IS NOT NULL) AS candidate_seen
+          FROM candidates c
+          LEFT JOIN seen USING (vehicle_key, scheme_id)
+          GROUP BY c.vehicle_key, c.scheme_id
         )
         SELECT s.*,
                CASE WHEN n.candidate_seen THEN 'absorbed'
