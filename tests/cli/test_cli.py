@@ -171,3 +171,13 @@ def test_personal_data_steps_are_audited_and_tampering_is_found(data: Path, tmp_
     assert tampered.exit_code == 1  # type: ignore[attr-defined]
     report = json.loads(tampered.stdout)  # type: ignore[attr-defined]
     assert report["ok"] is False and any(p["line"] == 4 for p in report["problems"])
+
+
+def test_rule_ids_are_printed_as_written_not_as_emoji() -> None:
+    from ringfence.cli._common import console, out
+
+    rule = "compliance:motorcycle:registration_date"
+    for printer in (out, console):
+        with printer.capture() as captured:
+            printer.print(rule)
+        assert rule in captured.get()

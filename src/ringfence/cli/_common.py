@@ -35,8 +35,10 @@ AtOption = Annotated[
     typer.Option("--at", help="When it happened (ISO 8601; default: now)", show_default=False),
 ]
 
-console = Console(stderr=True)
-out = Console()
+# No emoji codes: rule ids such as "compliance:motorcycle:registration_date" are data, and Rich
+# would print ":motorcycle:" as a picture.
+console = Console(stderr=True, emoji=False)
+out = Console(emoji=False)
 T = TypeVar("T")
 
 

@@ -102,4 +102,4 @@ def check_command(
         cells = (text, info.vrm, info.vrm_class.value, registered, confusion_key(info.vrm))
         # Text, not str: a read such as "[AB12]" must not be taken for Rich markup.
         table.add_row(*(Text(cell) for cell in (*cells, _note(info))))
-    Console().print(table)
+    Console(emoji=False).print(table)
