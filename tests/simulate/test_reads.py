@@ -21,10 +21,11 @@ from ringfence.simulate.reads import (
     CONFUSION_PAIRS,
     READS_SCHEMA,
     TRUTH_SCHEMA,
+    cloned_plates,
     mmr_cameras,
 )
 from ringfence.simulate.vehicles import VEHICLE_TYPES
-from simulate.tiny_london import TinyDay
+from simulate.tiny_london import SEED, TinyDay, load
 
 LONDON = ZoneInfo("Europe/London")
 PAIRS = {frozenset(p) for p in CONFUSION_PAIRS}
@@ -89,7 +90,12 @@ def test_misreads_are_confusion_swaps(tiny: TinyDay) -> None:
 
 def test_genuine_reads_show_the_vrm(tiny: TinyDay) -> None:
     genuine = [r for r in tiny.joined() if r["kind"] == "genuine"]
-    assert all(normalise(str(r["plate"])) == r["true_vrm"] for r in genuine)
+    # a vehicle shows its own plate, or a clone the plate of the vehicle it copies
+    vrms = tiny.vehicles["vrm"].to_pylist()
+    index = {v: i for i, v in enumerate(vrms)}
+    plate_of = cloned_plates(len(vrms), SEED, ReadModel().clone_rate)
+    shown = [vrms[plate_of[index[r["true_vrm"]]]] for r in genuine]
+    assert [normalise(str(r["plate"])) for r in genuine] == shown
     spaced = sum(" " in str(r["plate"]) for r in genuine) / len(genuine)
     assert 0.05 < spaced < 0.6  # some vendors write the space
     conf = np.array([r["confidence"] for r in genuine])
@@ -250,3 +256,33 @@ def test_mmr_cameras_report_the_true_vehicle_even_when_the_plate_is_misread(
         "motorcycle",
         "hgv",
     }
+
+
+def test_cloned_plates_are_other_vehicles_plates_fixed_per_seed() -> None:
+    plate_of = cloned_plates(10_000, seed=3, rate=0.01)
+    clones = np.flatnonzero(plate_of != np.arange(10_000))
+    assert len(clones) == 100
+    assert (plate_of >= 0).all() and (plate_of < 10_000).all()
+    assert (cloned_plates(10_000, seed=3, rate=0.01) == plate_of).all()  # same vehicles daily
+    assert not (cloned_plates(10_000, seed=4, rate=0.01) == plate_of).all()
+    assert (cloned_plates(10_000, seed=3, rate=0.0) == np.arange(10_000)).all()
+
+
+def test_a_clone_shows_another_registered_plate_and_mmr_sees_the_real_vehicle(
+    tmp_path: Path,
+) -> None:
+    model = ReadModel(clone_rate=0.05)
+    s = simulate(tmp_path, day=dt.date(2026, 11, 26), seed=2, scale="tiny", model=model)
+    day = load(s)
+    vehicles = {
+        r["vrm"]: (str(r["make"]).upper(), r["vehicle_type"])
+        for r in day.vehicles.select(["vrm", "make", "vehicle_type"]).to_pylist()
+    }
+    cloned = [
+        r for r in day.joined()
+        if r["kind"] == "genuine" and normalise(str(r["plate"])) != r["true_vrm"]
+    ]  # fmt: skip
+    assert cloned, "a 5% clone rate shows some cloned plates"
+    # the plate is another registered vehicle's, read cleanly; the truth is the real vehicle
+    assert all(normalise(str(r["plate"])) in vehicles for r in cloned)
+    assert all(r["observed_make"] in (None, vehicles[str(r["true_vrm"])][0]) for r in cloned)

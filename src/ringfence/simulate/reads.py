@@ -139,6 +139,10 @@ class ReadModel:
     """Share of passes whose VRM is read wrong along `CONFUSION_PAIRS` (one or two characters)."""
     misread_two_chars: float = 0.15
     """Share of misreads with two wrong characters."""
+    clone_rate: float = 0.001
+    """Share of vehicles driving on a cloned plate: another registered vehicle's VRM, copied to
+    dodge charges. Fixed per seed (the same vehicles every day); the cameras' make and model
+    recognition still sees the real vehicle, which is how a charge run can catch it."""
     queue_duplicate_rate: float = 0.02
     """Extra read of the same pass a few seconds later (a queuing car)."""
     queue_gap_s: tuple[float, float] = (1.0, 8.0)
@@ -694,8 +698,11 @@ def make_chunk(
     model: ReadModel,
     first_seq: int,
     id_prefix: str,
+    plate_of: I64 | None = None,
 ) -> ReadChunk:
     n_pass = len(passes.vehicle)
+    # the plate a vehicle shows: its own, or for a clone another vehicle's (`cloned_plates`)
+    shown: I64 = np.arange(len(register), dtype=np.int64) if plate_of is None else plate_of
     # queue duplicates: the same pass read again a few seconds later
     dup = np.flatnonzero(rng.random(n_pass) < model.queue_duplicate_rate)
     gap = rng.uniform(*model.queue_gap_s, len(dup)) * 1000.0
@@ -744,14 +751,15 @@ def make_chunk(
     mis_pass = rng.random(n_pass) < model.misread_rate
     mis_rows = np.flatnonzero(np.concatenate([mis_pass, mis_pass[dup], np.zeros(n - o_junk, bool)]))
     spaced_cam = cameras.spaced[camera]
-    plate = pc.if_else(pa.array(spaced_cam), _take_str(vrm_spaced, veh), _take_str(vrm, veh))
+    pv = shown[veh]
+    plate = pc.if_else(pa.array(spaced_cam), _take_str(vrm_spaced, pv), _take_str(vrm, pv))
     if len(mis_rows):
         two = rng.random(n_pass) < model.misread_two_chars
         two_rows = np.concatenate([two, two[dup], np.zeros(n - o_junk, bool)])[mis_rows]
         # the same pass gets the same wrong characters: draw per pass, then copy to duplicates
         pass_of = src[mis_rows]
         uniq, inv = np.unique(pass_of, return_inverse=True)
-        v_u = passes.vehicle[uniq]
+        v_u = shown[passes.vehicle[uniq]]
         two_u = np.zeros(len(uniq), dtype=np.bool_)
         two_u[inv] = two_rows
         new_u, changed_u = misread_chars(rng, register.vrm_chars[v_u], register.vrm_len[v_u], two_u)
@@ -759,7 +767,7 @@ def make_chunk(
         changed = changed_u[inv]
         mis_rows = mis_rows[changed]
         new = new[changed]
-        v_m = veh[mis_rows]
+        v_m = pv[mis_rows]
         lens = register.vrm_len[v_m]
         sp_chars, sp_lens = _vrm.spaced(new, lens, register.vrm_space[v_m])
         flat = strings_from_chars(new, lens)
@@ -775,8 +783,8 @@ def make_chunk(
     if n_junk:
         j_rows = np.arange(o_junk, o_fd)
         empty = rng.random(n_junk) < model.junk_empty_share
-        src_chars = register.vrm_chars[veh[j_rows]]
-        part_len = np.minimum(rng.integers(2, 6, n_junk), register.vrm_len[veh[j_rows]])
+        src_chars = register.vrm_chars[pv[j_rows]]
+        part_len = np.minimum(rng.integers(2, 6, n_junk), register.vrm_len[pv[j_rows]])
         part = np.where(np.arange(_vrm.WIDTH)[None, :] < part_len[:, None], src_chars, 0)
         unreadable = (rng.random(part.shape) < 0.3) & (part > 0)
         unreadable[np.arange(n_junk), rng.integers(0, 2, n_junk)] |= True
@@ -842,6 +850,21 @@ def make_chunk(
     )
     by_kind = {k: int(c) for k, c in zip(KINDS, np.bincount(kind, minlength=4), strict=True)}
     return ReadChunk(reads=reads, truth=truth, by_kind=by_kind)
+
+
+def cloned_plates(vehicles: int, seed: int, rate: float) -> I64:
+    """For each vehicle, the index of the vehicle whose plate it shows: itself, or for a clone
+    (a `rate` share) another vehicle's. Drawn from its own generator, so adding clones leaves
+    every other draw of the day as it was."""
+    plate_of = np.arange(vehicles, dtype=np.int64)
+    clones = round(vehicles * rate)
+    if clones == 0 or vehicles < 2:
+        return plate_of
+    rng = np.random.default_rng([seed, 0xC10E])
+    cloned = rng.choice(vehicles, clones, replace=False)
+    # any other vehicle: shifting by 1..n-1 never lands on the clone itself
+    plate_of[cloned] = (cloned + rng.integers(1, vehicles, clones)) % vehicles
+    return plate_of
 
 
 @functools.lru_cache(maxsize=8)
@@ -914,6 +937,7 @@ def simulate_day(
     slots = build_slots(cameras, traffic, day, model, slot_rng)
     vrm = register.vrm_strings()
     vrm_spaced = register.vrm_spaced_strings()
+    plate_of = cloned_plates(len(register), seed, model.clone_rate)
     camera_ids = pa.array(cameras.camera_id, pa.string())
     n = len(register)
     seq = 0
@@ -937,6 +961,7 @@ def simulate_day(
             model,
             seq,
             id_prefix,
+            plate_of,
         )
         seq += chunk.reads.num_rows
         trips += len(legs.vehicle)
