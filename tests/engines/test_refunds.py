@@ -33,6 +33,8 @@ PETROL = ["AB12CDE", "car", "petrol", "5", "2012-03-01", "standard", "1500", "5"
 LATE = ["AB13CDE", "car", "petrol", "5", "2013-03-01", "standard", "1500", "5", "false", "Ford"]
 NOT_SEEN = ["AB14CDE", "car", "petrol", "5", "2014-03-01", "standard", "1500", "5", "false", "Ford"]
 TAXI = ["AB15CDE", "taxi", "diesel", "6", "2015-03-01", "standard", "1900", "5", "true", "LEVC"]
+BLURRED = ["AB16CDE", "car", "petrol", "5", "2016-03-01", "standard", "1500", "5", "false", "Kia"]
+"""Seen once, with low confidence: too little to charge on, so held for review."""
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -49,7 +51,7 @@ def refunds(tmp_path: Path, payments: list[list[str]]) -> dict[tuple[str, str], 
         [f"r{i}{j}", "CC1", f"{DAY}T10:0{j}:00Z", vrm, "0.95"]
         for i, vrm in enumerate(seen)
         for j in range(2)
-    ]
+    ] + [["blurred", "CC1", f"{DAY}T11:00:00Z", BLURRED[0], "0.50"]]
     (tmp_path / "cameras.csv").write_text(CAMERAS)
     result = evaluate_files(
         reads=_write(
@@ -58,7 +60,9 @@ def refunds(tmp_path: Path, payments: list[list[str]]) -> dict[tuple[str, str], 
             reads,
         ),
         cameras=tmp_path / "cameras.csv",
-        vehicles=_write(tmp_path / "vehicles.csv", VEHICLE_COLUMNS, [PETROL, LATE, NOT_SEEN, TAXI]),
+        vehicles=_write(
+            tmp_path / "vehicles.csv", VEHICLE_COLUMNS, [PETROL, LATE, NOT_SEEN, TAXI, BLURRED]
+        ),
         payments=_write(
             tmp_path / "payments.csv",
             ["vrm", "scheme", "charge_day", "amount", "paid_at"],
@@ -118,7 +122,23 @@ def test_exempt_and_compliant_vehicles_are_refunded_with_the_rule(tmp_path: Path
     taxi = got[("AB15CDE", "ccz")]
     assert taxi["refund_pence"] == 1800
     assert taxi["reason"].startswith("paid 1800p; vehicle exempt: ")
-    assert "taxi" in taxi["reason"]
+    assert taxi["reason"] == "paid 1800p; vehicle exempt: vehicle:london_taxi"
     compliant = got[("AB12CDE", "ulez")]
     assert compliant["refund_pence"] == 1250
     assert compliant["reason"].startswith("paid 1250p; compliant: compliance:")
+
+
+def test_a_payment_short_of_the_charge_is_refunded_and_the_charge_stays_unpaid(
+    tmp_path: Path,
+) -> None:
+    got = refunds(tmp_path, [["AB12CDE", "ccz", DAY, "10.00", f"{DAY}T09:00:00Z"]])
+    row = got[("AB12CDE", "ccz")]
+    assert (row["due_pence"], row["refund_pence"]) == (0, 1000)
+    assert row["reason"] == (
+        "paid 1000p; short of the 1800p charge (2100p if paid late), which stays unpaid"
+    )
+
+
+def test_a_payment_for_a_charge_under_review_is_not_refunded_yet(tmp_path: Path) -> None:
+    got = refunds(tmp_path, [["AB16CDE", "ccz", DAY, "18.00", f"{DAY}T09:00:00Z"]])
+    assert got == {}
