@@ -35,6 +35,7 @@ Compliant and out-of-scope vehicles produce no liability.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -44,13 +45,14 @@ import pyarrow as pa
 from ringfence.domain.compliance import compliance_sql, latest_evidence_sql
 from ringfence.domain.observations import RegisterCheck
 from ringfence.domain.schemes import DayRules, SchemeBook, price_sql, registrations_sql
-from ringfence.engines.matching import Recover, match_register
+from ringfence.engines.matching import Recover, finish_matching, start_matching
 from ringfence.engines.observations import hold_contradicted
 from ringfence.engines.refunds import build_refunds_due, no_refunds, refund_total
 from ringfence.engines.sightings import EvidenceRule, build_sightings, read_ids_for
 from ringfence.settings import packaged_register_check
 
 LIABILITY_STATUSES = ("unpaid", "paid", "exempt", "review")
+LIABILITY_ORDER = "ORDER BY scheme_id, vrm, vehicle_key"
 LIABILITY_COLUMNS = (
     "vehicle_key",
     "vrm",
@@ -78,8 +80,7 @@ class ChargeDay:
     absorbed: int
     refunds: int = 0
     """Payments for this day above what the vehicle owed (not seen, compliant, exempt, or
-    paid more than the rate it qualified for), and their total in pence: the rows of the
-    `refunds_due` temp table (see refunds.py), left on the connection for the caller."""
+    paid more than the rate it qualified for), and their total in pence: `refunds_due` summed."""
     refunds_pence: int = 0
     recovered_asked: int = 0
     """Sighted keys outside the register whose clear VRM was asked of ``recover``."""
@@ -168,32 +169,22 @@ def run_charge_day(
     evidence_rule: EvidenceRule | None = None,
     recover: Recover | None = None,
     register_check: RegisterCheck | None = None,
+    fetch: bool = True,
 ) -> ChargeDay:
     """Decide a day. ``recover`` fills in the clear VRM of sighted plates the register does not
     know, where `day_reads.vrm_text` is NULL (stored mode), for confusion-key matching.
     ``register_check`` (default: the packaged `[misread]` rule) holds charges whose register
-    entry the cameras' make and type observations contradict."""
+    entry the cameras' make and type observations contradict. The liabilities are left in the
+    temp view `liabilities` (order them by `LIABILITY_ORDER`); with ``fetch`` false, the result's
+    table is empty and a caller that stores them reads the view instead (hundreds of thousands
+    of rows need not pass through Arrow)."""
     rules = day_rules(book, day)
     _windows(con, rules)
     build_sightings(con, evidence_rule or EvidenceRule())
-    asked = match_register(con, recover)
-    # Sightings exist only under schemes that charge this day (they come from its windows).
-    charging = {s: r for s, r in rules.items() if r.windows}
-    if charging:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE priced AS "
-            + " UNION ALL ".join(_priced_sql(s, r) for s, r in charging.items())
-        )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE paid AS {_payments_sql(charging)}")
-    else:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE priced AS SELECT *, NULL AS vrm, NULL AS p, "
-            "NULL AS p_late FROM sightings WHERE false"
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE paid AS SELECT NULL AS vehicle_key, NULL AS scheme_id, "
-            "0 AS paid_on_time, 0 AS paid_by_deadline WHERE false"
-        )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = start_matching(con, recover, pool)
+        _price(con, rules)
+        asked = finish_matching(con, pending)
     _decide(con, day)
     sightings, unmatched, liable = con.execute(
         "SELECT (SELECT count(*) FROM sightings), (SELECT count(*) FROM unmatched), "
@@ -210,12 +201,15 @@ def run_charge_day(
     read_ids_for(con, "decided")
     contradicted = hold_contradicted(con, register_check or packaged_register_check())
     decided = [f"d.{c}" for c in LIABILITY_COLUMNS if c not in ("reason", "read_ids")]
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW liabilities AS SELECT {', '.join(decided)}, "
+        f"{_REASON} AS reason, sr.read_ids "
+        "FROM decided d JOIN sighting_reads sr USING (vehicle_key, scheme_id)"
+    )
     liabilities = con.sql(
-        f"SELECT {', '.join(decided)}, {_REASON} AS reason, sr.read_ids "
-        "FROM decided d JOIN sighting_reads sr USING (vehicle_key, scheme_id) "
-        "ORDER BY d.scheme_id, d.vrm, d.vehicle_key"
+        f"SELECT {', '.join(LIABILITY_COLUMNS)} FROM liabilities {LIABILITY_ORDER}"
+        + ("" if fetch else " LIMIT 0")
     ).to_arrow_table()
-    liabilities = liabilities.select(list(LIABILITY_COLUMNS))
     return ChargeDay(
         charge_day=day,
         rules=rules,
@@ -229,6 +223,27 @@ def run_charge_day(
         refunds_due=refunds_due,
         recovered_asked=asked,
         contradicted=contradicted,
+    )
+
+
+def _price(con: duckdb.DuckDBPyConnection, rules: dict[str, DayRules]) -> None:
+    """Temp tables `priced` (registered sightings the schemes charge) and `paid`."""
+    # Sightings exist only under schemes that charge this day (they come from its windows).
+    charging = {s: r for s, r in rules.items() if r.windows}
+    if charging:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE priced AS "
+            + " UNION ALL ".join(_priced_sql(s, r) for s, r in charging.items())
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE paid AS {_payments_sql(charging)}")
+        return
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE priced AS SELECT *, NULL AS vrm, NULL AS p, "
+        "NULL AS p_late FROM sightings WHERE false"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE paid AS SELECT NULL AS vehicle_key, NULL AS scheme_id, "
+        "0 AS paid_on_time, 0 AS paid_by_deadline WHERE false"
     )
 
 

@@ -23,6 +23,8 @@ Only `exact` matches with sufficient evidence can be charged; the rest go to rev
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -33,9 +35,27 @@ Recover = Callable[[Sequence[bytes]], Mapping[bytes, str]]
 """Clear VRMs for vehicle keys the caller can decrypt (stored mode: the epoch's vault)."""
 
 
+@dataclass(frozen=True, slots=True)
+class PendingMatch:
+    """Unregistered sightings found, their clear VRMs possibly still being recovered."""
+
+    asked: int
+    recovered: Future[Mapping[bytes, str]] | None
+
+
 def match_register(con: duckdb.DuckDBPyConnection, recover: Recover | None = None) -> int:
     """Build `unmatched`. ``recover`` gives the clear VRM of sighted keys the register does not
     know whose `vrm_text` is NULL (stored mode); returns how many keys it was asked for."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return finish_matching(con, start_matching(con, recover, pool))
+
+
+def start_matching(
+    con: duckdb.DuckDBPyConnection, recover: Recover | None, pool: ThreadPoolExecutor
+) -> PendingMatch:
+    """Find the sightings the register does not know and start recovering their clear VRMs on
+    ``pool``: the vault's decryption is Python work that can run while DuckDB prices the
+    registered sightings (`finish_matching` waits for it)."""
     # One anti-join with the register (millions of rows on both sides) leaves the few hundred
     # thousand sightings that need recovery and confusion matching; registered ones are not
     # copied anywhere.
@@ -43,7 +63,22 @@ def match_register(con: duckdb.DuckDBPyConnection, recover: Recover | None = Non
         "CREATE OR REPLACE TEMP TABLE unmatched AS SELECT s.* FROM sightings s "
         "ANTI JOIN register g ON g.vehicle_key = s.vehicle_key"
     )
-    asked = _recover_texts(con, recover) if recover is not None else 0
+    if recover is None:
+        return PendingMatch(asked=0, recovered=None)
+    keys: list[bytes] = (
+        con.sql("SELECT DISTINCT vehicle_key FROM unmatched WHERE vrm_text IS NULL")
+        .to_arrow_table()
+        .column("vehicle_key")
+        .to_pylist()
+    )
+    return PendingMatch(asked=len(keys), recovered=pool.submit(recover, keys))
+
+
+def finish_matching(con: duckdb.DuckDBPyConnection, pending: PendingMatch) -> int:
+    """Complete `unmatched` with each sighting's `match` and candidates; returns how many keys
+    recovery was asked for."""
+    if pending.recovered is not None:
+        _set_texts(con, pending.recovered.result())
     columns = {r[0] for r in con.execute("DESCRIBE register").fetchall()}
     register_key = "confusion_key" if "confusion_key" in columns else confusion_key_sql("vrm")
     # Candidates carry their own vehicle key, so whether one is seen is a look-up in
@@ -80,21 +115,16 @@ def match_register(con: duckdb.DuckDBPyConnection, recover: Recover | None = Non
         LEFT JOIN near n ON n.vehicle_key = s.vehicle_key AND n.scheme_id = s.scheme_id
         """
     )
-    return asked
+    return pending.asked
 
 
-def _recover_texts(con: duckdb.DuckDBPyConnection, recover: Recover) -> int:
+def _set_texts(con: duckdb.DuckDBPyConnection, clear: Mapping[bytes, str]) -> None:
     """Set `unmatched.vrm_text` where the caller could not give it.
 
     Only these can be misreads matched by confusion key, and only sighted ones (in a scheme's
     charging hours at its cameras) can be charged or reviewed: asking after grouping keeps
     vault decryption to the plates that matter and the join off the day's millions of reads.
     """
-    keys = con.sql(
-        "SELECT DISTINCT vehicle_key FROM unmatched WHERE vrm_text IS NULL"
-    ).to_arrow_table()
-    asked: list[bytes] = keys.column("vehicle_key").to_pylist()
-    clear = recover(asked)
     con.register(
         "recovered",
         pa.table(
@@ -109,4 +139,3 @@ def _recover_texts(con: duckdb.DuckDBPyConnection, recover: Recover) -> int:
         "WHERE unmatched.vehicle_key = r.vehicle_key"
     )
     con.unregister("recovered")
-    return len(asked)

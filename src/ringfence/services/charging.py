@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import time
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
@@ -30,7 +30,7 @@ from ringfence.engines.accounts import (
     load_payments,
     load_registrations,
 )
-from ringfence.engines.charging import ChargeDay, run_charge_day
+from ringfence.engines.charging import LIABILITY_ORDER, ChargeDay, run_charge_day
 from ringfence.engines.register import load_register
 from ringfence.engines.sightings import EvidenceRule
 from ringfence.errors import InputError, NotFoundError, StateError
@@ -224,6 +224,8 @@ LIABILITY_STATE_COLUMNS = (
     "read_ids",
     "decided_at",
 )
+_SCHEME_AT = LIABILITY_STATE_COLUMNS.index("scheme_id")
+_PSEUDONYM_AT = LIABILITY_STATE_COLUMNS.index("vrm_pseudonym")
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +321,7 @@ def run_stored(
         raise StateError(f"no key epoch covers {day}")
     keys = ws.keys.keys(epoch.epoch)
     inner, outer = keys.hmac_blocks()
+    run_id = uuid.uuid4().hex[:16]
     con = ws.engine(memory_limit=ws.settings.charge_memory_limit)
     try:
         con.register("cameras", ws.require_cameras())
@@ -357,12 +360,18 @@ def run_stored(
             evidence_rule=evidence_rule,
             recover=recover,
             register_check=register_check or ws.settings.register_check,
+            fetch=False,
+        )
+        decided = _state_rows(
+            con,
+            run_id=run_id,
+            day=day,
+            key_epoch=epoch.epoch,
+            decided_at=now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
         )
         reads = int(con.execute("SELECT count(*) FROM day_reads").fetchone()[0])  # type: ignore[index]
     finally:
         con.close()
-    run_id = uuid.uuid4().hex[:16]
-    decided_at = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     with ws.writer(), ws.state.session() as s:
         # A liability that already has a penalty notice is settled enforcement history: a
         # re-run keeps it (and the notice's link to it) and does not decide it again.
@@ -371,13 +380,11 @@ def run_stored(
                 LiabilityRow.charge_day == day, LiabilityRow.status == "noticed"
             )
         ).all()
-        rows = _state_rows(
-            result.liabilities,
-            {(scheme_id, bytes(pseudonym)) for scheme_id, pseudonym in noticed},
-            run_id=run_id,
-            day=day,
-            key_epoch=epoch.epoch,
-            decided_at=decided_at,
+        kept = {(scheme_id, bytes(pseudonym)) for scheme_id, pseudonym in noticed}
+        rows = (
+            [r for r in decided if (r[_SCHEME_AT], r[_PSEUDONYM_AT]) not in kept]
+            if kept
+            else decided
         )
         # A re-run decides mostly the same rows again: they are updated in place (keeping
         # their ids), and only rows this run no longer decides are deleted.
@@ -434,45 +441,29 @@ def run_stored(
 
 
 def _state_rows(
-    liabilities: pa.Table,
-    noticed: Collection[tuple[str, bytes]],
-    *,
-    run_id: str,
-    day: date,
-    key_epoch: int,
-    decided_at: str,
+    con: duckdb.DuckDBPyConnection, *, run_id: str, day: date, key_epoch: int, decided_at: str
 ) -> list[tuple[Any, ...]]:
-    """The run's liabilities as `liabilities` rows in storage form (`LIABILITY_STATE_COLUMNS`),
-    in the engine's order, without those already noticed.
+    """The run's liabilities (the engine's `liabilities` view) as `liabilities` rows in storage
+    form (`LIABILITY_STATE_COLUMNS`), in the engine's order.
 
-    Built by DuckDB straight from the Arrow table: a day has hundreds of thousands of rows, and
-    turning each into a dict and its read ids into JSON in Python cost more than the decision.
-    A plain projection keeps the table's order (DuckDB preserves insertion order by default).
+    Built by DuckDB on the engine's own connection: a day has hundreds of thousands of rows,
+    and turning each into a dict and its read ids into JSON in Python cost more than the
+    decision.
     """
-    con = duckdb.connect()
-    try:
-        con.register("liabilities", liabilities)
-        rows: list[tuple[Any, ...]] = con.execute(
-            """
-            SELECT account_id, $run_id, $day, scheme_id, $key_epoch, vehicle_key,
-                   amount_pence::BIGINT, status, left(rule, 96), reason, reads::BIGINT,
-                   to_json(read_ids)::VARCHAR, $decided_at
-            FROM liabilities
-            """,
-            {
-                "run_id": run_id,
-                "day": day.isoformat(),
-                "key_epoch": key_epoch,
-                "decided_at": decided_at,
-            },
-        ).fetchall()
-    finally:
-        con.close()
-    if not noticed:
-        return rows
-    scheme_at = LIABILITY_STATE_COLUMNS.index("scheme_id")
-    pseudonym_at = LIABILITY_STATE_COLUMNS.index("vrm_pseudonym")
-    return [r for r in rows if (r[scheme_at], r[pseudonym_at]) not in noticed]
+    return con.execute(
+        f"""
+        SELECT account_id, $run_id, $day, scheme_id, $key_epoch, vehicle_key,
+               amount_pence::BIGINT, status, left(rule, 96), reason, reads::BIGINT,
+               to_json(read_ids)::VARCHAR, $decided_at
+        FROM liabilities {LIABILITY_ORDER}
+        """,
+        {
+            "run_id": run_id,
+            "day": day.isoformat(),
+            "key_epoch": key_epoch,
+            "decided_at": decided_at,
+        },
+    ).fetchall()
 
 
 def list_liabilities(
