@@ -24,7 +24,7 @@ from ringfence.oversight.privacy import BudgetExceededError, Noise
 from ringfence.services.charging import import_register_file
 from ringfence.services.ingest import ingest_file
 from ringfence.services.retention import run_retention
-from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow
+from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow, RefundRow
 from ringfence.workspace import Workspace
 from support import write_reads
 
@@ -123,6 +123,7 @@ def busy(ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Work
             for i, status in enumerate(["unpaid", "unpaid", "paid"])
         )
         s.add(_notice())
+        s.add_all(_refund(status, issued_at) for status, issued_at in _REFUNDS)
     payments = tmp_path / "payments.csv"
     payments.write_text(
         "vrm,scheme,charge_day,amount,paid_at\n"
@@ -132,6 +133,32 @@ def busy(ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Work
     )
     import_register_file(ws, "payments", payments)
     return ws
+
+
+_REFUNDS = [
+    ("issued", NOW),
+    ("issued", datetime(2026, 10, 20, 9, tzinfo=UTC)),  # issued before the period
+    ("due", None),  # not paid out yet
+]
+
+
+def _refund(status: str, issued_at: datetime | None) -> RefundRow:
+    return RefundRow(
+        source="charge",
+        charge_day=date(2026, 11, 20),
+        scheme_id="ccz",
+        key_epoch=1,
+        vrm_pseudonym=bytes(16),
+        vrm="AB12CDE",
+        paid_pence=1800,
+        due_pence=1500,
+        refund_pence=300,
+        reason="paid 1800p; owed 1500p (paid on time)",
+        status=status,
+        decided_at=NOW,
+        issued_at=issued_at,
+        issued_by="finance" if issued_at else None,
+    )
 
 
 def _event(action: str, state: str, at: str, **extra: object) -> dict[str, object]:
@@ -210,6 +237,9 @@ def test_internal_report_is_exact_and_driven_by_real_audit_events(busy: Workspac
     # Payments by the instant paid: the October one is outside the period.
     payments = report.table("payments")
     assert dict(payments.rows) == {("ccz", "events"): 2, ("ccz", "amount_pence"): 3000}
+    # Refunds by the instant issued: the October one is outside the period, the due one unpaid.
+    refunds = report.table("refunds")
+    assert dict(refunds.rows) == {("ccz", "events"): 1, ("ccz", "amount_pence"): 300}
     # Notice events by when they happened: the October issue is outside the period.
     assert dict(report.table("penalty_notices").rows) == {
         ("representation-received",): 1,

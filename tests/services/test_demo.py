@@ -26,6 +26,10 @@ def test_demo_end_to_end_at_tiny_scale(tmp_path: Path) -> None:
         "match:register_contradiction", 0
     )
     assert result.settled_reads_purged > 0
+    # demo drivers overpay a few charges and pay for a day or two they did not drive
+    assert after.refunds_due == result.refunds.issued > 0
+    assert result.refunds.issued_pence == after.refunds_due_pence
+    assert result.audit_events.count("refund-issued") == result.refunds.issued
     assert result.notices.pcns + result.notices.warnings == after.by_status["unpaid"]
     assert result.audit.ok and result.audit.entries == len(result.audit_events)
     assert {"reads-ingested", "charge-run", "vault-recovered", "reads-deleted"} <= set(

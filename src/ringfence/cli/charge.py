@@ -114,9 +114,14 @@ def run_command(
         f"vehicle sightings; {result.misreads_absorbed:,} misreads absorbed, "
         f"{result.unidentified:,} unidentified, {result.register_contradictions:,} held where "
         f"cameras saw another vehicle than the register holds; "
-        f"{result.amount_due_pence / 100:,.2f} GBP unpaid "
-        f"({result.seconds:.1f}s)"
+        f"{result.amount_due_pence / 100:,.2f} GBP unpaid; {result.refunds_due:,} refunds due "
+        f"({result.refunds_due_pence / 100:,.2f} GBP) ({result.seconds:.1f}s)"
     )
+    if result.refunds_issued_not_due:
+        out.print(
+            "Refunds already issued that this run no longer finds due (kept, to settle by "
+            f"hand): {', '.join(map(str, result.refunds_issued_not_due))}"
+        )
     out.print(
         table(
             "Liabilities by status",

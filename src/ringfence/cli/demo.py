@@ -82,6 +82,7 @@ def as_payload(r: DemoResult) -> dict[str, object]:
         "key_epochs": r.epochs,
         "charge_run": asdict(r.charge),
         "charge_run_before_payments": asdict(r.charged_before_payments),
+        "refunds_issued": asdict(r.refunds),
         "settled_reads_purged": r.settled_reads_purged,
         "notices": asdict(r.notices),
         "police": asdict(r.police),
@@ -136,6 +137,12 @@ def render(r: DemoResult) -> None:
         f"{c0.amount_due_pence / 100:,.2f} GBP was unpaid; after drivers paid, "
         f"{c.amount_due_pence / 100:,.2f} GBP is."
     )
+    if r.refunds.issued:
+        out.print(
+            f"Refunds: {r.refunds.issued:,} payments above what was owed (paid too much, or "
+            f"for a day not driven), {r.refunds.issued_pence / 100:,.2f} GBP, issued by "
+            "finance, each in the audit log."
+        )
     statuses = sorted(set(c.by_status) | set(c0.by_status))
     out.print(
         table(

@@ -1,4 +1,4 @@
-"""`ringfence payments`: payments, Auto Pay accounts and their monthly bills."""
+"""`ringfence payments`: payments, Auto Pay accounts, their monthly bills, and refunds."""
 
 from __future__ import annotations
 
@@ -9,15 +9,19 @@ from typing import Annotated
 import typer
 
 from ringfence.cli._common import (
+    AtOption,
     DataDirOption,
     JsonOption,
+    at_or_now,
     emit_json,
     open_workspace,
     out,
+    parse_date,
     run_or_exit,
     table,
 )
 from ringfence.services.charging import autopay_bills, import_register_file
+from ringfence.services.refunds import issue_refunds, list_refunds
 
 app = typer.Typer(help="Payments, Auto Pay accounts and bills.", no_args_is_help=True)
 
@@ -69,4 +73,53 @@ def bill_command(
             ["account", "charges", "amount (GBP)"],
             [[b.account_id, b.charges, f"{b.amount_pence / 100:,.2f}"] for b in bills],
         )
+    )
+
+
+@app.command("refunds")
+def refunds_command(
+    day: Annotated[str | None, typer.Option(help="Only this charge day (YYYY-MM-DD)")] = None,
+    status: Annotated[str | None, typer.Option(help="due, issued or withdrawn")] = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Refunds: payments above what was owed for a charge day, and PCN overpayments."""
+    ws = open_workspace(data_dir)
+    on = parse_date(day) if day else None
+    rows = run_or_exit(lambda: list_refunds(ws, day=on, status=status))
+    if as_json:
+        emit_json(rows)
+        return
+    cols = ["id", "charge_day", "scheme_id", "vrm", "refund_pence", "status", "reason"]
+    pence = sum(p for r in rows if isinstance(p := r["refund_pence"], int))
+    out.print(
+        table(
+            f"Refunds{f' for {day}' if day else ''} ({len(rows)}, {pence / 100:,.2f} GBP)",
+            cols,
+            [[r[c] for c in cols] for r in rows],
+        )
+    )
+
+
+@app.command("refund-issue")
+def refund_issue_command(
+    day: Annotated[str, typer.Option(help="The charge day (YYYY-MM-DD)")],
+    by: Annotated[str, typer.Option("--by", help="Who paid the refunds out")],
+    ids: Annotated[
+        list[int] | None, typer.Option("--id", help="Only these refunds (repeatable)")
+    ] = None,
+    at: AtOption = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mark a day's due refunds (or only those named) issued: who and when, audited."""
+    on, when = parse_date(day), at_or_now(at)
+    ws = open_workspace(data_dir)
+    done = run_or_exit(lambda: issue_refunds(ws, on, by=by, now=when, ids=ids or ()))
+    if as_json:
+        emit_json(asdict(done))
+        return
+    out.print(
+        f"Charge day {done.charge_day}: {done.issued:,} refunds issued, "
+        f"{done.issued_pence / 100:,.2f} GBP"
     )

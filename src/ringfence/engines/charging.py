@@ -36,7 +36,7 @@ Compliant and out-of-scope vehicles produce no liability.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
@@ -47,6 +47,7 @@ from ringfence.domain.observations import RegisterCheck
 from ringfence.domain.schemes import DayRules, SchemeBook, price_sql, registrations_sql
 from ringfence.engines.matching import Recover, finish_matching, start_matching
 from ringfence.engines.observations import hold_contradicted
+from ringfence.engines.refunds import build_refunds_due, no_refunds, refund_total
 from ringfence.engines.sightings import EvidenceRule, build_sightings, read_ids_for
 from ringfence.settings import packaged_register_check
 
@@ -79,12 +80,14 @@ class ChargeDay:
     absorbed: int
     refunds: int = 0
     """Payments for this day above what the vehicle owed (not seen, compliant, exempt, or
-    paid more than the rate it qualified for), and their total in pence."""
+    paid more than the rate it qualified for), and their total in pence: `refunds_due` summed."""
     refunds_pence: int = 0
     recovered_asked: int = 0
     """Sighted keys outside the register whose clear VRM was asked of ``recover``."""
     contradicted: int = 0
     """Charges held for review because cameras saw another vehicle than the register holds."""
+    refunds_due: pa.Table = field(default_factory=no_refunds)
+    """One row per refund due, with its reason (`refunds.REFUND_COLUMNS`)."""
 
 
 def day_rules(book: SchemeBook, day: date) -> dict[str, DayRules]:
@@ -194,24 +197,7 @@ def run_charge_day(
             "GROUP BY 1"
         ).fetchall()
     )
-    refund = con.execute(
-        f"""
-        SELECT count(*), coalesce(sum(paid - due), 0) FROM (
-          SELECT pm.vehicle_key, pm.scheme_id, sum(pm.amount_pence) AS paid,
-                 max(CASE WHEN d.status = 'paid' AND pr.p.status = 'chargeable'
-                          THEN greatest(pr.p.amount_pence,
-                                        CASE WHEN pd.paid_on_time >= pr.p.amount_pence
-                                             THEN 0 ELSE pr.p_late.amount_pence END)
-                          ELSE 0 END) AS due
-          FROM payments pm
-          LEFT JOIN decided d USING (vehicle_key, scheme_id)
-          LEFT JOIN priced pr USING (vehicle_key, scheme_id)
-          LEFT JOIN paid pd USING (vehicle_key, scheme_id)
-          WHERE pm.charge_day = DATE '{day}'
-          GROUP BY ALL
-        ) WHERE paid > due
-        """
-    ).fetchone()
+    refunds_due = build_refunds_due(con, day, rules)
     read_ids_for(con, "decided")
     contradicted = hold_contradicted(con, register_check or packaged_register_check())
     decided = [f"d.{c}" for c in LIABILITY_COLUMNS if c not in ("reason", "read_ids")]
@@ -232,8 +218,9 @@ def run_charge_day(
         not_liable=int(sightings) - int(unmatched) - int(liable),
         unidentified=int(dropped.get("unregistered", 0)),
         absorbed=int(dropped.get("absorbed", 0)),
-        refunds=int(refund[0]) if refund else 0,
-        refunds_pence=int(refund[1]) if refund else 0,
+        refunds=refunds_due.num_rows,
+        refunds_pence=refund_total(refunds_due),
+        refunds_due=refunds_due,
         recovered_asked=asked,
         contradicted=contradicted,
     )

@@ -2,7 +2,7 @@
 
 A *fact* is anything with an ``event``, an instant ``at``, ``attrs`` (the strings a table groups
 by) and ``counts`` (the integers it adds up): an audit ``Entry`` is one as it stands, and the
-service turns state-database rows (liabilities, penalty-notice events, payments) into
+service turns state-database rows (liabilities, penalty-notice events, payments, refunds) into
 ``Record``\\s so the same table definitions count them. Each ``TableSpec`` says which events a
 table counts, which attrs it groups by and what it adds up; ``TABLES`` is the report.
 
@@ -188,6 +188,14 @@ TABLES: tuple[TableSpec, ...] = (
         "payments",
         "Payments received, by scheme (amounts in pence)",
         _s("payment"),
+        dims=("scheme",),
+        measures=(EVENTS_MEASURE, "amount_pence"),
+        source=STATE,
+    ),
+    TableSpec(
+        "refunds",
+        "Refunds issued, by scheme (amounts in pence)",
+        _s("refund"),
         dims=("scheme",),
         measures=(EVENTS_MEASURE, "amount_pence"),
         source=STATE,

@@ -42,6 +42,7 @@ from ringfence.services.ingest import (
     load_reads,
     parse_reads,
 )
+from ringfence.services.refunds import SavedRefunds, save_charge_refunds
 from ringfence.stores.keys import EpochKeys, pseudonym_sql
 from ringfence.stores.readstore import read_columns_sql, sql_list
 from ringfence.stores.state import LiabilityRow, bulk_upsert
@@ -246,6 +247,31 @@ class ChargeRun:
     register_contradictions: int = 0
     """Charges held for review because cameras saw another vehicle than the register holds."""
     review_by_rule: dict[str, int] = field(default_factory=dict)
+    refunds_due: int = 0
+    """Refunds saved as due by this run: ``refunds`` less those already issued."""
+    refunds_due_pence: int = 0
+    refunds_issued_not_due: list[int] = field(default_factory=list)
+    """Ids of refunds already issued that this run no longer finds due: kept, for a person."""
+
+
+def _record_refunds(ws: Workspace, day: date, run_id: str, refunds: SavedRefunds) -> None:
+    if not (refunds.due or refunds.issued_not_due):
+        return
+    ws.record(
+        "refunds-due",
+        subject=f"charge-day:{day}",
+        why=f"run {run_id}: payments above what was owed"
+        + (
+            f"; issued refunds no longer due: {', '.join(map(str, refunds.issued_not_due))}"
+            if refunds.issued_not_due
+            else ""
+        ),
+        counts={
+            "due": refunds.due,
+            "due_pence": refunds.due_pence,
+            "issued_not_due": len(refunds.issued_not_due),
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,9 +335,12 @@ def run_stored(
             path = ws.data_dir / "register" / REGISTER_FILES[kind]
             if path.exists():
                 vkey = pseudonym_sql("vehicle_key", "(SELECT i FROM pads)", "(SELECT o FROM pads)")
+                # A refund is paid back to the plate paid under: payments keep it (it is in
+                # the clear in the operator's file already), so refunds never need the vault.
+                payer = ", vehicle_key AS vrm" if kind == "payments" else ""
                 con.execute(
                     f"CREATE TEMP TABLE {kind} AS SELECT * EXCLUDE (vehicle_key), "
-                    f"{vkey} AS vehicle_key FROM read_parquet('{path}')"
+                    f"{vkey} AS vehicle_key{payer} FROM read_parquet('{path}')"
                 )
             else:
                 EMPTY_LOADERS[kind](con, None)
@@ -374,6 +403,9 @@ def run_stored(
                 LiabilityRow.run_id != run_id,
             )
         )
+        refunds = save_charge_refunds(
+            s, result.refunds_due, day=day, key_epoch=epoch.epoch, run_id=run_id, now=now
+        )
     status_at = LIABILITY_STATE_COLUMNS.index("status")
     pence_at = LIABILITY_STATE_COLUMNS.index("amount_pence")
     rule_at = LIABILITY_STATE_COLUMNS.index("rule")
@@ -384,6 +416,7 @@ def run_stored(
         if r[status_at] == "review":
             review_by_rule[r[rule_at]] = review_by_rule.get(r[rule_at], 0) + 1
     ws.record("charge-run", subject=f"charge-day:{day}", why=f"run {run_id}", counts=by_status)
+    _record_refunds(ws, day, run_id, refunds)
     return ChargeRun(
         run_id=run_id,
         charge_day=day,
@@ -398,6 +431,9 @@ def run_stored(
         amount_due_pence=sum(r[pence_at] for r in rows if r[status_at] == "unpaid"),
         refunds=result.refunds,
         refunds_pence=result.refunds_pence,
+        refunds_due=refunds.due,
+        refunds_due_pence=refunds.due_pence,
+        refunds_issued_not_due=refunds.issued_not_due,
         seconds=time.perf_counter() - started,
         register_contradictions=result.contradicted,
         review_by_rule=dict(sorted(review_by_rule.items())),

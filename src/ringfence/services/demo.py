@@ -31,6 +31,7 @@ from ringfence.services.ingest import IngestReport, ingest_file
 from ringfence.services.penalties import IssueReport, issue_notices
 from ringfence.services.police_demo import PoliceDay, police_day, watch_before_reads
 from ringfence.services.reads import StoreSummary, read_counts, store_summary, vrm_history
+from ringfence.services.refunds import IssuedRefunds, issue_refunds
 from ringfence.services.reports import oversight_reports, transparency_reports, write_index
 from ringfence.services.retention import run_retention
 from ringfence.stores.readstore import LONDON, london_day_bounds
@@ -61,6 +62,8 @@ class DemoResult:
     epochs: int
     charge: ChargeRun
     charged_before_payments: ChargeRun
+    refunds: IssuedRefunds
+    """Payments above what was owed, refunded after the charge run."""
     settled_reads_purged: int
     notices: IssueReport
     police: PoliceDay
@@ -142,6 +145,7 @@ def run_demo(
         payments = _simulate_payments(ws, incoming, day, seed=seed)
         import_register_file(ws, "payments", payments)
         charge = run_stored(ws, day, now=now)  # the same day again, now with the payments
+        refunds = issue_refunds(ws, day, by="finance:demo", now=now)
         # Oversight before retention thins the store: the reports describe the whole day.
         started = clock()
         reports = oversight_reports(
@@ -169,6 +173,7 @@ def run_demo(
             epochs=len(ws.keys.epochs()),
             charge=charge,
             charged_before_payments=first_run,
+            refunds=refunds,
             settled_reads_purged=sum(r.deleted for r in purged),
             notices=notices,
             police=police,
@@ -199,6 +204,8 @@ def _simulate_payments(ws: Workspace, incoming: Path, day: date, *, seed: int) -
             .order_by(LiabilityRow.id)
         ).all()
     rng = random.Random(seed)
+    # Mistakes have their own stream, so who pays stays what it was without them.
+    mistakes = random.Random(seed + 1)
     paid_at = datetime(day.year, day.month, day.day, 20, tzinfo=LONDON).isoformat()
     path = incoming / f"payments-{day}.csv"
     with open(path, "w", newline="") as fh:
@@ -206,16 +213,25 @@ def _simulate_payments(ws: Workspace, incoming: Path, day: date, *, seed: int) -
         out.writerow(["vrm", "scheme", "charge_day", "amount", "paid_at"])
         for pseudonym, scheme, pence in unpaid:
             if rng.random() < PAYING_SHARE and pseudonym in by_pseudonym:
-                out.writerow(
-                    [
-                        by_pseudonym[pseudonym],
-                        scheme,
-                        day,
-                        f"{pence // 100}.{pence % 100:02d}",
-                        paid_at,
-                    ]
-                )
+                # Some pay too much (the CC late rate on the day): the difference is refunded.
+                amount = pence + (OVERPAID_PENCE if mistakes.random() < OVERPAYING_SHARE else 0)
+                out.writerow([by_pseudonym[pseudonym], scheme, day, _pounds(amount), paid_at])
+        # Some pay ahead for a trip they then do not make: refunded in full.
+        liable = {by_pseudonym.get(p) for p, _, _ in unpaid}
+        stayed_home = [v for v in vrms if v not in liable]
+        for vrm in mistakes.sample(stayed_home, min(NOT_DRIVEN, len(stayed_home))):
+            out.writerow([vrm, "ccz", day, _pounds(CC_PENCE), paid_at])
     return path
+
+
+OVERPAYING_SHARE = 0.03
+OVERPAID_PENCE = 300  # the CC late rate's surcharge
+NOT_DRIVEN = 5
+CC_PENCE = 1800
+
+
+def _pounds(pence: int) -> str:
+    return f"{pence // 100}.{pence % 100:02d}"
 
 
 def _example_lookup(ws: Workspace, incoming: Path, day: date) -> Lookup | None:

@@ -42,6 +42,7 @@ from ringfence.domain.penalties import appeal as appeal_pcn
 from ringfence.domain.penalties import decide_appeal as decide_appeal_pcn
 from ringfence.domain.schemes import DayRules, SchemeBook, load_scheme_book
 from ringfence.errors import NotFoundError, StateError
+from ringfence.services.refunds import save_pcn_refund
 from ringfence.stores.readstore import charge_day_of, sql_list
 from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow
 from ringfence.workspace import Workspace
@@ -314,8 +315,28 @@ def _change(ws: Workspace, pcn_id: str, at: datetime, step: Callable[[PCN], PCN]
 
 
 def pay(ws: Workspace, pcn_id: str, amount_pence: int, at: datetime, by: str) -> PCN:
-    """A payment received at ``at``: settles the notice if it covers the amount then due."""
-    return _change(ws, pcn_id, at, lambda p: record_payment(p, amount_pence, at, by))
+    """A payment received at ``at``: settles the notice if it covers the amount then due.
+
+    A payment above that amount settles it too; the surplus is saved as a refund due.
+    """
+    with ws.writer(), ws.state.session() as s:
+        row = _load(s, pcn_id)
+        before = pcn_from_row(row)
+        pcn = record_payment(before, amount_pence, at, by)
+        pcn_to_row(pcn, row)
+        row.updated_at = at
+        # Asked after the payment is accepted: it checks `at` and the state first.
+        due = before.amount_due(at.astimezone(LONDON_TZ).date())
+        if amount_pence > due:
+            refund = save_pcn_refund(s, row, paid_pence=amount_pence, due_pence=due, at=at)
+            ws.record(
+                "refund-due",
+                subject=f"refund:{refund.id}",
+                why=f"penalty notice overpaid (charge-day:{row.charge_day})",
+                counts={"refund_pence": refund.refund_pence},
+                attrs={"scheme": row.scheme_id, "source": "pcn"},
+            )
+    return pcn
 
 
 def represent(

@@ -7,8 +7,9 @@ Where each figure comes from (each table names its source):
   changes, hits and reviews, governance changes, subject access, checkpoints, and the privacy
   budget's own ledger (`dp-release` entries);
 - the state database: charges (liabilities by charge day), penalty notices, representations and
-  appeals (each notice's history of dated events) and payments (the imported payments file,
-  kept beside the state under `<data-dir>/register/`, by the instant paid);
+  appeals (each notice's history of dated events), refunds issued (by the instant issued) and
+  payments (the imported payments file, kept beside the state under `<data-dir>/register/`, by
+  the instant paid);
 - the read store: reads held at the time of the report, per network and charge day.
 
 `build_report(public=True)` is a release: under a lock of its own it checks the
@@ -69,7 +70,7 @@ from ringfence.oversight.transparency import (
 from ringfence.services.governance import current_book
 from ringfence.settings import TransparencySettings
 from ringfence.stores.readstore import connect, london_day_bounds
-from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow
+from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow, RefundRow
 from ringfence.workspace import Workspace
 
 __all__ = [
@@ -243,6 +244,7 @@ def _state_records(ws: Workspace, start: date, end: date) -> Iterator[Record]:
                 {"scheme": scheme, "ground": str(event.get("ground") or "")},
                 {"paid_pence": int(str(event.get("paid_pence") or 0))},
             )
+    yield from _refunds_issued(ws, start, end)
     payments = ws.data_dir / "register" / "payments.parquet"
     if payments.exists():
         first, last = _period_bounds(start, end)
@@ -259,6 +261,26 @@ def _state_records(ws: Workspace, start: date, end: date) -> Iterator[Record]:
             yield Record(
                 "payment", first, {"scheme": scheme}, {"events": n, "amount_pence": amount}
             )
+
+
+def _refunds_issued(ws: Workspace, start: date, end: date) -> Iterator[Record]:
+    """Refunds paid out in the period (by when issued, like payments by when paid)."""
+    first, last = _period_bounds(start, end)
+    with ws.state.session() as s:
+        rows = s.execute(
+            select(RefundRow.scheme_id, func.count(), func.sum(RefundRow.refund_pence))
+            .where(
+                RefundRow.status == "issued",
+                RefundRow.issued_at >= first,
+                RefundRow.issued_at < last,
+            )
+            .group_by(RefundRow.scheme_id)
+            .order_by(RefundRow.scheme_id)
+        ).all()
+    for scheme, n, amount in rows:
+        yield Record(
+            "refund", first, {"scheme": scheme}, {"events": int(n), "amount_pence": int(amount)}
+        )
 
 
 def _reads_held(ws: Workspace) -> Table:

@@ -388,6 +388,44 @@ class PenaltyNoticeRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+REFUND_STATUSES = ("due", "issued", "withdrawn")
+
+
+class RefundRow(Base):
+    """Money to pay back: a charge-day payment above what was owed, or a PCN overpayment.
+
+    ``vrm`` is the plate the payer paid under, as it is in the operator's payments file (or on
+    the notice), because the refund goes back to whoever paid; the liability link is the epoch
+    pseudonym. A charge re-run replaces its day's ``due`` rows; ``issued`` rows are money paid
+    out and are never changed or deleted by a run.
+    """
+
+    __tablename__ = "refunds"
+    # Ids are what operators issue refunds by: SQLite must never reuse a deleted one.
+    __table_args__ = (
+        Index("ix_refunds_charge_day_status", "charge_day", "status"),
+        {"sqlite_autoincrement": True},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(16))  # charge | pcn
+    charge_day: Mapped[date] = mapped_column(Date)
+    scheme_id: Mapped[str] = mapped_column(String(32))
+    key_epoch: Mapped[int] = mapped_column(Integer)
+    vrm_pseudonym: Mapped[bytes] = mapped_column(LargeBinary(16))
+    vrm: Mapped[str | None] = mapped_column(String(16))
+    paid_pence: Mapped[int] = mapped_column(Integer)
+    due_pence: Mapped[int] = mapped_column(Integer)
+    refund_pence: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # REFUND_STATUSES
+    run_id: Mapped[str | None] = mapped_column(String(40))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    issued_by: Mapped[str | None] = mapped_column(String(128))
+    payment_ref: Mapped[str | None] = mapped_column(String(64))
+    """The payment refunded, where it has a reference (a PCN overpayment: the PCN's id)."""
+
+
 class AccessRequestRow(Base):
     """A police request for reads (issue 4), from submission to release, refusal or withdrawal.
 
