@@ -125,7 +125,19 @@ def _not_charged(con: duckdb.DuckDBPyConnection, day: date, rules: dict[str, Day
     """Temp table `refund_not_charged(vehicle_key, scheme_id, rule)`: why a paying vehicle seen
     under a scheme owes nothing there. The charge run drops such vehicles without keeping the
     rule (they are most sightings); only the few that paid are priced again here."""
-    parts = [_not_charged_sql(s, r, day) for s, r in rules.items() if r.windows]
+    # The paying vehicles first, as a table of their own: priced straight from `sightings`,
+    # the optimiser joined millions of sightings to the register before filtering.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE refund_paying AS
+        SELECT s.* FROM sightings s
+        SEMI JOIN (SELECT vehicle_key, scheme_id FROM payments
+                   WHERE charge_day = DATE '{day}') pm
+               ON pm.vehicle_key = s.vehicle_key AND pm.scheme_id = s.scheme_id
+        ANTI JOIN decided d ON d.vehicle_key = s.vehicle_key AND d.scheme_id = s.scheme_id
+        """
+    )
+    parts = [_not_charged_sql(s, r) for s, r in rules.items() if r.windows]
     if not parts:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE refund_not_charged AS SELECT NULL AS vehicle_key, "
@@ -135,7 +147,7 @@ def _not_charged(con: duckdb.DuckDBPyConnection, day: date, rules: dict[str, Day
     con.execute("CREATE OR REPLACE TEMP TABLE refund_not_charged AS " + " UNION ALL ".join(parts))
 
 
-def _not_charged_sql(scheme_id: str, rules: DayRules, day: date) -> str:
+def _not_charged_sql(scheme_id: str, rules: DayRules) -> str:
     price = price_sql(rules, vehicle="a", compliance="a.c", kinds="a.kinds")
     compliance = compliance_sql(scheme_id, vehicle="v", evidence_euro_standard="ev.euro_standard")
     return f"""
@@ -143,17 +155,13 @@ def _not_charged_sql(scheme_id: str, rules: DayRules, day: date) -> str:
           SELECT a.vehicle_key, a.scheme_id, {price} AS p FROM (
             SELECT s.vehicle_key, s.scheme_id, v.* EXCLUDE (vehicle_key), rg.kinds,
                    {compliance} AS c
-            FROM sightings s
+            FROM refund_paying s
             JOIN register v ON v.vehicle_key = s.vehicle_key
             LEFT JOIN ({latest_evidence_sql("evidence", vrm_column="vehicle_key")}) ev
                    ON ev.vrm = v.vehicle_key
             LEFT JOIN ({registrations_sql(rules, "registrations")}) rg
                    ON rg.vehicle_key = v.vehicle_key
             WHERE s.scheme_id = '{scheme_id}'
-              AND EXISTS (SELECT 1 FROM payments pm WHERE pm.vehicle_key = s.vehicle_key
-                          AND pm.scheme_id = s.scheme_id AND pm.charge_day = DATE '{day}')
-              AND NOT EXISTS (SELECT 1 FROM decided d WHERE d.vehicle_key = s.vehicle_key
-                              AND d.scheme_id = s.scheme_id)
           ) a
         ) WHERE p.status = 'not_applicable'
     """
