@@ -79,7 +79,7 @@ def bill_command(
 @app.command("refunds")
 def refunds_command(
     day: Annotated[str | None, typer.Option(help="Only this charge day (YYYY-MM-DD)")] = None,
-    status: Annotated[str | None, typer.Option(help="due, issued or withdrawn")] = None,
+    status: Annotated[str | None, typer.Option(help="due or issued")] = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -397,7 +397,7 @@ class PenaltyNoticeRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-REFUND_STATUSES = ("due", "issued", "withdrawn")
+REFUND_STATUSES = ("due", "issued")
 
 
 class RefundRow(Base):
