@@ -42,12 +42,12 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
-from ringfence.domain.compliance import compliance_sql, latest_evidence_sql
 from ringfence.domain.observations import RegisterCheck
-from ringfence.domain.schemes import DayRules, SchemeBook, price_sql, registrations_sql
+from ringfence.domain.schemes import DayRules, SchemeBook, price_sql
 from ringfence.engines.matching import Recover, finish_matching, start_matching
 from ringfence.engines.observations import hold_contradicted
 from ringfence.engines.refunds import build_refunds_due, no_refunds, refund_total
+from ringfence.engines.register import seen_vehicles_sql
 from ringfence.engines.sightings import EvidenceRule, build_sightings, read_ids_for
 from ringfence.settings import packaged_register_check
 
@@ -109,7 +109,7 @@ def _windows(con: duckdb.DuckDBPyConnection, rules: dict[str, DayRules]) -> None
     )
 
 
-def _priced_sql(scheme_id: str, rules: DayRules) -> str:
+def _priced_sql(rules: DayRules) -> str:
     """Price each registered vehicle seen under one scheme: on time and paid late.
 
     Vehicles the scheme does not charge (compliant, out of scope) are dropped here: they are
@@ -117,22 +117,12 @@ def _priced_sql(scheme_id: str, rules: DayRules) -> str:
     """
     on_time = price_sql(rules, vehicle="a", compliance="a.c", kinds="a.kinds")
     late = price_sql(rules, vehicle="a", compliance="a.c", kinds="a.kinds", paid_late="TRUE")
-    compliance = compliance_sql(scheme_id, vehicle="v", evidence_euro_standard="ev.euro_standard")
     return f"""
         SELECT * FROM (
           SELECT a.vehicle_key, a.scheme_id, a.vrm, a.vrm_text, a.reads, a.confident_reads,
                  a.best_confidence, a.first_seen_at, a.last_seen_at, a.is_sufficient,
                  {on_time} AS p, {late} AS p_late
-          FROM (
-            SELECT s.*, v.* EXCLUDE (vehicle_key), rg.kinds, {compliance} AS c
-            FROM sightings s
-            JOIN register v ON v.vehicle_key = s.vehicle_key
-            LEFT JOIN ({latest_evidence_sql("evidence", vrm_column="vehicle_key")}) ev
-                   ON ev.vrm = v.vehicle_key
-            LEFT JOIN ({registrations_sql(rules, "registrations")}) rg
-                   ON rg.vehicle_key = v.vehicle_key
-            WHERE s.scheme_id = '{scheme_id}'
-          ) a
+          FROM ({seen_vehicles_sql("sightings", rules)}) a
         ) WHERE p.status <> 'not_applicable'
     """
 
@@ -233,7 +223,7 @@ def _price(con: duckdb.DuckDBPyConnection, rules: dict[str, DayRules]) -> None:
     if charging:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE priced AS "
-            + " UNION ALL ".join(_priced_sql(s, r) for s, r in charging.items())
+            + " UNION ALL ".join(_priced_sql(r) for r in charging.values())
         )
         con.execute(f"CREATE OR REPLACE TEMP TABLE paid AS {_payments_sql(charging)}")
         return

@@ -24,8 +24,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ringfence.domain.compliance import compliance_sql, latest_evidence_sql
-from ringfence.domain.schemes import DayRules, price_sql, registrations_sql
+from ringfence.domain.schemes import DayRules, price_sql
+from ringfence.engines.register import seen_vehicles_sql
 
 REFUND_COLUMNS = (
     "vehicle_key",
@@ -137,7 +137,7 @@ def _not_charged(con: duckdb.DuckDBPyConnection, day: date, rules: dict[str, Day
         ANTI JOIN decided d ON d.vehicle_key = s.vehicle_key AND d.scheme_id = s.scheme_id
         """
     )
-    parts = [_not_charged_sql(s, r) for s, r in rules.items() if r.windows]
+    parts = [_not_charged_sql(r) for r in rules.values() if r.windows]
     if not parts:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE refund_not_charged AS SELECT NULL AS vehicle_key, "
@@ -147,21 +147,11 @@ def _not_charged(con: duckdb.DuckDBPyConnection, day: date, rules: dict[str, Day
     con.execute("CREATE OR REPLACE TEMP TABLE refund_not_charged AS " + " UNION ALL ".join(parts))
 
 
-def _not_charged_sql(scheme_id: str, rules: DayRules) -> str:
+def _not_charged_sql(rules: DayRules) -> str:
     price = price_sql(rules, vehicle="a", compliance="a.c", kinds="a.kinds")
-    compliance = compliance_sql(scheme_id, vehicle="v", evidence_euro_standard="ev.euro_standard")
     return f"""
         SELECT vehicle_key, scheme_id, p.rule AS rule FROM (
-          SELECT a.vehicle_key, a.scheme_id, {price} AS p FROM (
-            SELECT s.vehicle_key, s.scheme_id, v.* EXCLUDE (vehicle_key), rg.kinds,
-                   {compliance} AS c
-            FROM refund_paying s
-            JOIN register v ON v.vehicle_key = s.vehicle_key
-            LEFT JOIN ({latest_evidence_sql("evidence", vrm_column="vehicle_key")}) ev
-                   ON ev.vrm = v.vehicle_key
-            LEFT JOIN ({registrations_sql(rules, "registrations")}) rg
-                   ON rg.vehicle_key = v.vehicle_key
-            WHERE s.scheme_id = '{scheme_id}'
-          ) a
+          SELECT a.vehicle_key, a.scheme_id, {price} AS p
+          FROM ({seen_vehicles_sql("refund_paying", rules)}) a
         ) WHERE p.status = 'not_applicable'
     """

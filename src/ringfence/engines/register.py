@@ -10,7 +10,9 @@ from pathlib import Path
 
 import duckdb
 
+from ringfence.domain.compliance import compliance_sql, latest_evidence_sql
 from ringfence.domain.reads import confusion_key_sql, normalise_sql
+from ringfence.domain.schemes import DayRules, registrations_sql
 from ringfence.errors import InputError, SchemaError
 
 VEHICLE_TYPES = ("car", "van", "minibus", "motorcycle", "hgv", "bus", "coach", "taxi", "phv")
@@ -86,3 +88,21 @@ def load_register(con: duckdb.DuckDBPyConnection, path: Path) -> int:
         raise InputError(f"{path}: unusable vehicle rows: {'; '.join(listed[:10])}")
     row = con.execute("SELECT count(*) FROM register").fetchone()
     return int(row[0]) if row else 0
+
+
+def seen_vehicles_sql(sightings: str, rules: DayRules) -> str:
+    """A query: each of ``sightings``' rows under ``rules``' scheme whose vehicle is registered,
+    with the register's facts, its registration kinds that count that day (`kinds`) and its
+    compliance with the scheme (`c`): what `price_sql` prices."""
+    scheme_id = rules.scheme_id
+    compliance = compliance_sql(scheme_id, vehicle="v", evidence_euro_standard="ev.euro_standard")
+    return f"""
+        SELECT s.*, v.* EXCLUDE (vehicle_key), rg.kinds, {compliance} AS c
+        FROM {sightings} s
+        JOIN register v ON v.vehicle_key = s.vehicle_key
+        LEFT JOIN ({latest_evidence_sql("evidence", vrm_column="vehicle_key")}) ev
+               ON ev.vrm = v.vehicle_key
+        LEFT JOIN ({registrations_sql(rules, "registrations")}) rg
+               ON rg.vehicle_key = v.vehicle_key
+        WHERE s.scheme_id = '{scheme_id}'
+    """
