@@ -493,3 +493,34 @@ def test_a_day_with_files_from_before_the_observed_columns_still_reads_and_compa
         "FORD",
         None,
     ]
+
+
+def test_charge_day_of_every_instant_around_the_clock_changes(tmp_path: Path, cameras_csv: Path):
+    # The store derives each read's charge day through its quarter hour (see parse_reads);
+    # every 7 min 13.5 s across both 2026 clock changes and the midnights around them must
+    # land on the London calendar day that zoneinfo gives.
+    from zoneinfo import ZoneInfo
+
+    from ringfence.services.cameras import import_cameras
+
+    w = Workspace.open(tmp_path / "dst")
+    import_cameras(w, cameras_csv)
+    starts = [datetime.fromisoformat("2026-03-28T21:00:00+00:00")]
+    starts.append(datetime.fromisoformat("2026-10-24T21:00:00+00:00"))
+    instants = [s + timedelta(seconds=433.5 * i) for s in starts for i in range(60)]
+    rows: list[dict[str, object]] = [
+        {
+            "read_id": f"r{i}",
+            "camera_id": "C1",
+            "captured_at": t.isoformat(),
+            "plate": "AB12CDE",
+            "confidence": 0.9,
+        }
+        for i, t in enumerate(instants)
+    ]
+    for part, now in ((rows[:60], "2026-03-30T12:00:00+00:00"), (rows[60:], "2026-10-26T12:00Z")):
+        path = write_reads(tmp_path / f"r{now[:7]}.csv", part)
+        ingest_file(w, path, now=datetime.fromisoformat(now))
+    days = {r["read_id"]: r["charge_day"] for r in _stored(w).to_pylist()}
+    london = ZoneInfo("Europe/London")
+    assert days == {f"r{i}": t.astimezone(london).date() for i, t in enumerate(instants)}
