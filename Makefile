@@ -34,6 +34,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_foundation.py --scale full
 	$(BIN)/python bench/bench_charging.py
+	$(BIN)/python bench/bench_misread_safety.py
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_hotlist.py --entries 10000
 	$(BIN)/python bench/bench_hotlist.py --entries 100000 --out bench/out/hotlist-100k.json
