@@ -65,9 +65,15 @@ def test_charge_a_simulated_day_from_the_command_line(
         str(sim / "vehicles.parquet"),
         "--out",
         str(out),
+        "--refunds-out",
+        str(tmp_path / "refunds.csv"),
         "--json",
     )
     assert summary["by_status"] == charged["by_status"]  # type: ignore[index]
+    # no payments file: nothing to refund, but the file is written with its header
+    assert (tmp_path / "refunds.csv").read_text().splitlines() == [
+        "vrm,scheme,charge_day,paid,due,refund,reason"
+    ]
     with open(out) as fh:
         vrm = next(r["vrm"] for r in csv.DictReader(fh) if r["status"] == "unpaid")
     accounts = tmp_path / "autopay.csv"

@@ -374,3 +374,38 @@ def test_refunds_for_payments_nothing_was_owed_for(tmp_path: Path) -> None:
     )
     (day,) = result.days
     assert (day.refunds, day.refunds_pence) == (3, 1250 + 300 + 1250)
+
+
+def test_stateless_mode_writes_the_refunds_due(tmp_path: Path) -> None:
+    (tmp_path / "cameras.csv").write_text(CAMERAS)
+    reads = [
+        ["r1", "CC1", "2026-11-24T10:00:00Z", "AB12CDE", "0.97"],
+        ["r2", "CC1", "2026-11-24T10:01:00Z", "AB12CDE", "0.96"],
+    ]
+    out = tmp_path / "refunds.csv"
+    evaluate_files(
+        reads=_write(
+            tmp_path / "reads.csv",
+            ["read_id", "camera_id", "captured_at", "plate", "confidence"],
+            reads,
+        ),
+        cameras=tmp_path / "cameras.csv",
+        vehicles=_write(tmp_path / "vehicles.csv", VEHICLE_COLUMNS, [PETROL_OK, DIESEL_OLD]),
+        payments=_write(
+            tmp_path / "payments.csv",
+            ["vrm", "scheme", "charge_day", "amount", "paid_at"],
+            [
+                ["AB12CDE", "ccz", "2026-11-24", "21.00", "2026-11-24T09:00:00Z"],  # 3.00 over
+                ["LX09ABC", "ulez", "2026-11-24", "12.50", "2026-11-20T09:00:00Z"],  # not seen
+            ],
+        ),
+        refunds_out=out,
+    )
+    with open(out, newline="") as fh:
+        rows = {(r["vrm"], r["scheme"]): r for r in csv.DictReader(fh)}
+    assert set(rows) == {("AB12CDE", "ccz"), ("LX09ABC", "ulez")}
+    over = rows[("AB12CDE", "ccz")]
+    assert (over["paid"], over["due"], over["refund"]) == ("21.00", "18.00", "3.00")
+    assert rows[("LX09ABC", "ulez")]["refund"] == "12.50"
+    assert "not seen" in rows[("LX09ABC", "ulez")]["reason"]
+    assert all(r["charge_day"] == "2026-11-24" for r in rows.values())

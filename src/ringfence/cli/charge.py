@@ -34,6 +34,10 @@ def evaluate_command(
     cameras: Annotated[Path, typer.Option(help="Cameras file")],
     vehicles: Annotated[Path, typer.Option(help="Vehicle register file")],
     out_path: Annotated[Path, typer.Option("--out", help="liabilities.csv or .parquet")],
+    refunds_out: Annotated[
+        Path | None,
+        typer.Option("--refunds-out", help="Also write refunds due: refunds.csv or .parquet"),
+    ] = None,
     payments: Annotated[Path | None, typer.Option(help="Payments file")] = None,
     registrations: Annotated[Path | None, typer.Option(help="Registrations file")] = None,
     evidence: Annotated[
@@ -57,6 +61,7 @@ def evaluate_command(
             autopay=autopay,
             days=[date.fromisoformat(d) for d in day] if day else None,
             out=out_path,
+            refunds_out=refunds_out,
         )
     )
     payload = {

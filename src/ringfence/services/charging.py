@@ -49,6 +49,7 @@ from ringfence.stores.state import LiabilityRow, bulk_upsert
 from ringfence.workspace import Workspace, camera_rows_table
 
 OUT_COLUMNS = ("vrm", "scheme", "charge_day", "amount", "status", "reason", "rule", "read_ids")
+REFUND_OUT_COLUMNS = ("vrm", "scheme", "charge_day", "paid", "due", "refund", "reason")
 # Files may be historic: every capture time is accepted (the ingest clock does not apply).
 ANY_TIME = (datetime(1900, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
 
@@ -77,6 +78,7 @@ def evaluate_files(
     autopay: Path | None = None,
     days: Sequence[date] | None = None,
     out: Path | None = None,
+    refunds_out: Path | None = None,
     book: SchemeBook | None = None,
     evidence_rule: EvidenceRule | None = None,
     register_check: RegisterCheck | None = None,
@@ -119,6 +121,8 @@ def evaluate_files(
             by_status[s] = by_status.get(s, 0) + 1
     if out is not None:
         write_liabilities(out, [d.liabilities for d in results])
+    if refunds_out is not None:
+        write_refunds(refunds_out, [d.refunds_due for d in results])
     return Evaluation(
         days=results,
         reads_received=received,
@@ -143,13 +147,44 @@ def write_liabilities(out: Path, tables: Sequence[pa.Table]) -> None:
                     r["vrm"],
                     r["scheme_id"],
                     r["charge_day"],
-                    f"{r['amount_pence'] // 100}.{r['amount_pence'] % 100:02d}",
+                    _pounds(int(r["amount_pence"])),
                     r["status"],
                     r["reason"],
                     r["rule"],
                     ";".join(r["read_ids"]),
                 ]
             )
+
+
+def write_refunds(out: Path, tables: Sequence[pa.Table]) -> None:
+    """Refunds due in the interchange form: CSV (pounds) or Parquet (pence) by suffix. In
+    stateless mode the vehicle key is the VRM as paid."""
+    rows = [
+        {
+            "vrm": r["vrm"] or r["vehicle_key"],
+            "scheme": r["scheme_id"],
+            "charge_day": r["charge_day"],
+            "paid_pence": r["paid_pence"],
+            "due_pence": r["due_pence"],
+            "refund_pence": r["refund_pence"],
+            "reason": r["reason"],
+        }
+        for t in tables
+        for r in t.to_pylist()
+    ]
+    if out.suffix.lower() == ".parquet":
+        pq.write_table(pa.Table.from_pylist(rows) if rows else pa.table({}), out)
+        return
+    with open(out, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(REFUND_OUT_COLUMNS)
+        for r in rows:
+            pounds = [_pounds(int(r[k])) for k in ("paid_pence", "due_pence", "refund_pence")]
+            w.writerow([r["vrm"], r["scheme"], r["charge_day"], *pounds, r["reason"]])
+
+
+def _pounds(pence: int) -> str:
+    return f"{pence // 100}.{pence % 100:02d}"
 
 
 # -- stored mode ----------------------------------------------------------------------------
