@@ -10,8 +10,10 @@ from typing import Annotated
 import typer
 
 from ringfence.cli._common import (
+    AtOption,
     DataDirOption,
     JsonOption,
+    at_or_now,
     emit_json,
     open_workspace,
     out,
@@ -24,6 +26,7 @@ from ringfence.services.charging import (
     list_liabilities,
     run_stored,
 )
+from ringfence.services.review import review_liability
 
 app = typer.Typer(help="Charge runs: reads to liabilities.", no_args_is_help=True)
 
@@ -150,5 +153,26 @@ def liabilities_command(
     if as_json:
         emit_json(rows)
         return
-    cols = ["scheme_id", "vrm_pseudonym", "amount_pence", "status", "rule", "reason"]
+    cols = ["id", "scheme_id", "vrm_pseudonym", "amount_pence", "status", "rule", "reason"]
     out.print(table(f"{len(rows)} liabilities", cols, [[r[c] for c in cols] for r in rows]))
+
+
+@app.command("review")
+def review_command(
+    liability_id: Annotated[int, typer.Argument(help="The liability's id (charge liabilities)")],
+    outcome: Annotated[str, typer.Option(help="charge (it stands) or dismiss (no charge)")],
+    by: Annotated[str, typer.Option(help="Who decided")],
+    why: Annotated[str, typer.Option(help="What the evidence showed")],
+    at: AtOption = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Settle a liability the charge run sent to review: the charge stands, or is dismissed."""
+    ws = open_workspace(data_dir)
+    row = run_or_exit(
+        lambda: review_liability(ws, liability_id, outcome, by=by, why=why, now=at_or_now(at))
+    )
+    if as_json:
+        emit_json(row)
+        return
+    out.print(f"Liability {row['id']} ({row['rule']}): {row['status']}, decided by {by}.")

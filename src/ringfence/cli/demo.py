@@ -83,6 +83,7 @@ def as_payload(r: DemoResult) -> dict[str, object]:
         "charge_run": asdict(r.charge),
         "charge_run_before_payments": asdict(r.charged_before_payments),
         "refunds_issued": asdict(r.refunds),
+        "reviews": r.reviews,
         "settled_reads_purged": r.settled_reads_purged,
         "notices": asdict(r.notices),
         "police": asdict(r.police),
@@ -137,6 +138,13 @@ def render(r: DemoResult) -> None:
         f"{c0.amount_due_pence / 100:,.2f} GBP was unpaid; after drivers paid, "
         f"{c.amount_due_pence / 100:,.2f} GBP is."
     )
+    if sum(r.reviews.values()):
+        out.print(
+            f"Review: {sum(r.reviews.values()):,} charges held because cameras saw another make "
+            f"or type were looked at (the simulation's truth standing in for the images): "
+            f"{r.reviews['dismiss']:,} dismissed (another vehicle behind the plate), "
+            f"{r.reviews['charge']:,} charged (the camera misjudged the vehicle)."
+        )
     if r.refunds.issued:
         out.print(
             f"Refunds: {r.refunds.issued:,} payments above what was owed (paid too much, or "

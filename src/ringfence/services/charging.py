@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from ringfence.domain.observations import RegisterCheck
 from ringfence.domain.schemes import SchemeBook, load_scheme_book
@@ -260,6 +260,7 @@ LIABILITY_STATE_COLUMNS = (
     "decided_at",
 )
 _SCHEME_AT = LIABILITY_STATE_COLUMNS.index("scheme_id")
+_SETTLED = or_(LiabilityRow.status == "noticed", LiabilityRow.reviewed_at.is_not(None))
 _PSEUDONYM_AT = LIABILITY_STATE_COLUMNS.index("vrm_pseudonym")
 
 
@@ -408,11 +409,12 @@ def run_stored(
     finally:
         con.close()
     with ws.writer(), ws.state.session() as s:
-        # A liability that already has a penalty notice is settled enforcement history: a
-        # re-run keeps it (and the notice's link to it) and does not decide it again.
+        # A liability that already has a penalty notice, or that a person has reviewed, is
+        # settled history: a re-run keeps it (and a notice's link to it) and does not decide
+        # it again.
         noticed = s.execute(
             select(LiabilityRow.scheme_id, LiabilityRow.vrm_pseudonym).where(
-                LiabilityRow.charge_day == day, LiabilityRow.status == "noticed"
+                LiabilityRow.charge_day == day, _SETTLED
             )
         ).all()
         kept = {(scheme_id, bytes(pseudonym)) for scheme_id, pseudonym in noticed}
@@ -429,13 +431,11 @@ def run_stored(
             LIABILITY_STATE_COLUMNS,
             rows,
             key=("charge_day", "scheme_id", "key_epoch", "vrm_pseudonym"),
-            keep_where="liabilities.status = 'noticed'",
+            keep_where="liabilities.status = 'noticed' OR liabilities.reviewed_at IS NOT NULL",
         )
         s.execute(
             delete(LiabilityRow).where(
-                LiabilityRow.charge_day == day,
-                LiabilityRow.status != "noticed",
-                LiabilityRow.run_id != run_id,
+                LiabilityRow.charge_day == day, ~_SETTLED, LiabilityRow.run_id != run_id
             )
         )
         refunds = save_charge_refunds(
@@ -515,6 +515,7 @@ def list_liabilities(
             query = query.where(LiabilityRow.status == status)
         return [
             {
+                "id": r.id,
                 "charge_day": r.charge_day.isoformat(),
                 "scheme_id": r.scheme_id,
                 "key_epoch": r.key_epoch,
@@ -524,6 +525,9 @@ def list_liabilities(
                 "rule": r.rule,
                 "reason": r.reason,
                 "read_ids": r.read_ids,
+                "reviewed_by": r.reviewed_by,
+                "reviewed_at": r.reviewed_at.isoformat() if r.reviewed_at else None,
+                "review_note": r.review_note,
             }
             for r in s.scalars(query)
         ]

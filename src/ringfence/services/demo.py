@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from ringfence.audit import VerifyReport, verify
+from ringfence.domain.vrm import normalise
 from ringfence.errors import ConfigError
 from ringfence.services.cameras import CameraImport, import_cameras
 from ringfence.services.charging import ChargeRun, import_register_file, run_stored
@@ -34,6 +35,7 @@ from ringfence.services.reads import StoreSummary, read_counts, store_summary, v
 from ringfence.services.refunds import IssuedRefunds, issue_refunds
 from ringfence.services.reports import oversight_reports, transparency_reports, write_index
 from ringfence.services.retention import run_retention
+from ringfence.services.review import review_liability
 from ringfence.stores.readstore import LONDON, london_day_bounds
 from ringfence.stores.state import LiabilityRow
 from ringfence.workspace import Workspace
@@ -64,6 +66,8 @@ class DemoResult:
     charged_before_payments: ChargeRun
     refunds: IssuedRefunds
     """Payments above what was owed, refunded after the charge run."""
+    reviews: dict[str, int]
+    """The make/type holds settled by a reviewer: outcome -> liabilities."""
     settled_reads_purged: int
     notices: IssueReport
     police: PoliceDay
@@ -146,6 +150,7 @@ def run_demo(
         import_register_file(ws, "payments", payments)
         charge = run_stored(ws, day, now=now)  # the same day again, now with the payments
         refunds = issue_refunds(ws, day, by="finance:demo", now=now)
+        reviews = _review_contradictions(ws, incoming, day, now=now)
         # Oversight before retention thins the store: the reports describe the whole day.
         started = clock()
         reports = oversight_reports(
@@ -174,6 +179,7 @@ def run_demo(
             charge=charge,
             charged_before_payments=first_run,
             refunds=refunds,
+            reviews=reviews,
             settled_reads_purged=sum(r.deleted for r in purged),
             notices=notices,
             police=police,
@@ -184,6 +190,40 @@ def run_demo(
         )
     finally:
         ws.close()
+
+
+def _review_contradictions(
+    ws: Workspace, incoming: Path, day: date, *, now: datetime
+) -> dict[str, int]:
+    """A reviewer settles each charge held because cameras saw another make or type. The
+    simulation's truth stands in for the images: where most reads were of a vehicle other than
+    the plate's (a clone, or a misread onto a registered plate) the charge is dismissed, else
+    (an MMR error) it stands."""
+    name = day.isoformat()
+    plates = pq.read_table(incoming / f"reads-{name}.parquet", columns=["read_id", "plate"])
+    truth = pq.read_table(incoming / f"truth-{name}.parquet", columns=["read_id", "true_vrm"])
+    plate_of = dict(zip(plates["read_id"].to_pylist(), plates["plate"].to_pylist(), strict=True))
+    true_of = dict(zip(truth["read_id"].to_pylist(), truth["true_vrm"].to_pylist(), strict=True))
+    with ws.state.session() as s:
+        held = s.execute(
+            select(LiabilityRow.id, LiabilityRow.read_ids).where(
+                LiabilityRow.charge_day == day,
+                LiabilityRow.status == "review",
+                LiabilityRow.rule == "match:register_contradiction",
+            )
+        ).all()
+    outcomes: dict[str, int] = {"dismiss": 0, "charge": 0}
+    for liability_id, read_ids in held:
+        other = sum(normalise(str(plate_of[r])) != true_of[r] for r in read_ids)
+        outcome = "dismiss" if 2 * other > len(read_ids) else "charge"
+        why = (
+            "the images show another vehicle behind this plate"
+            if outcome == "dismiss"
+            else "the images show the registered vehicle: the camera misjudged it"
+        )
+        review_liability(ws, liability_id, outcome, by="reviewer:demo", why=why, now=now)
+        outcomes[outcome] += 1
+    return outcomes
 
 
 PAYING_SHARE = 0.85

@@ -239,6 +239,11 @@ class LiabilityRow(Base):
     read_ids: Mapped[list[str]] = mapped_column(JSON)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     account_id: Mapped[str | None] = mapped_column(String(64))  # Auto Pay
+    # A person's decision on a liability the run sent to review (see services/review.py); a
+    # re-run keeps a reviewed row as it is, like a noticed one.
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_note: Mapped[str | None] = mapped_column(Text)
 
 
 def bulk_insert(
