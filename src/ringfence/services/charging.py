@@ -134,26 +134,22 @@ def evaluate_files(
 
 def write_liabilities(out: Path, tables: Sequence[pa.Table]) -> None:
     """Liabilities in the interchange form: CSV (amount in pounds) or Parquet by suffix."""
-    rows = [r for t in tables for r in t.to_pylist()]
-    if out.suffix.lower() == ".parquet":
-        pq.write_table(pa.Table.from_pylist(rows) if rows else pa.table({}), out)
-        return
-    with open(out, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(OUT_COLUMNS)
-        for r in rows:
-            w.writerow(
-                [
-                    r["vrm"],
-                    r["scheme_id"],
-                    r["charge_day"],
-                    _pounds(int(r["amount_pence"])),
-                    r["status"],
-                    r["reason"],
-                    r["rule"],
-                    ";".join(r["read_ids"]),
-                ]
-            )
+
+    def as_csv(r: dict[str, Any]) -> list[object]:
+        amount = _pounds(int(r["amount_pence"]))
+        ids = ";".join(r["read_ids"])
+        return [
+            r["vrm"],
+            r["scheme_id"],
+            r["charge_day"],
+            amount,
+            r["status"],
+            r["reason"],
+            r["rule"],
+            ids,
+        ]
+
+    _write_interchange(out, [r for t in tables for r in t.to_pylist()], OUT_COLUMNS, as_csv)
 
 
 def write_refunds(out: Path, tables: Sequence[pa.Table]) -> None:
@@ -172,15 +168,28 @@ def write_refunds(out: Path, tables: Sequence[pa.Table]) -> None:
         for t in tables
         for r in t.to_pylist()
     ]
+
+    def as_csv(r: dict[str, Any]) -> list[object]:
+        pounds = [_pounds(int(r[k])) for k in ("paid_pence", "due_pence", "refund_pence")]
+        return [r["vrm"], r["scheme"], r["charge_day"], *pounds, r["reason"]]
+
+    _write_interchange(out, rows, REFUND_OUT_COLUMNS, as_csv)
+
+
+def _write_interchange(
+    out: Path,
+    rows: list[dict[str, Any]],
+    header: Sequence[str],
+    as_csv: Callable[[dict[str, Any]], list[object]],
+) -> None:
+    """Rows as Parquet (as they are) or CSV (``header``, each row through ``as_csv``)."""
     if out.suffix.lower() == ".parquet":
         pq.write_table(pa.Table.from_pylist(rows) if rows else pa.table({}), out)
         return
     with open(out, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(REFUND_OUT_COLUMNS)
-        for r in rows:
-            pounds = [_pounds(int(r[k])) for k in ("paid_pence", "due_pence", "refund_pence")]
-            w.writerow([r["vrm"], r["scheme"], r["charge_day"], *pounds, r["reason"]])
+        w.writerow(header)
+        w.writerows(as_csv(r) for r in rows)
 
 
 def _pounds(pence: int) -> str:
