@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ringfence.services.charging import evaluate_files
+from ringfence.services.charging import Evaluation, evaluate_files
 
 CAMERAS = (
     "camera_id,lat,lon,borough_gss,network,enforces,site_kind,commissioned_on,decommissioned_on\n"
@@ -348,13 +349,21 @@ def test_auto_pay_account_limits_are_enforced(tmp_path: Path) -> None:
         run(tmp_path, twice("CC1", "2026-11-24T10:00:00Z", "AB12CDE"), autopay=small_fleet)
 
 
-def test_refunds_for_payments_nothing_was_owed_for(tmp_path: Path) -> None:
+PAYMENTS_WITH_REFUNDS = [
+    ["AB12CDE", "ulez", "2026-11-24", "12.50", "2026-11-24T09:00:00Z"],  # compliant
+    ["AB12CDE", "ccz", "2026-11-24", "21.00", "2026-11-24T09:00:00Z"],  # 3.00 over
+    ["LX09ABC", "ulez", "2026-11-24", "12.50", "2026-11-20T09:00:00Z"],  # not seen
+]
+
+
+def _evaluate_with_payments(tmp_path: Path, **kwargs: Any) -> Evaluation:
+    """AB12CDE (a compliant petrol car) seen twice in the CC zone, and these payments."""
     (tmp_path / "cameras.csv").write_text(CAMERAS)
     reads = [
         ["r1", "CC1", "2026-11-24T10:00:00Z", "AB12CDE", "0.97"],
         ["r2", "CC1", "2026-11-24T10:01:00Z", "AB12CDE", "0.96"],
     ]
-    result = evaluate_files(
+    return evaluate_files(
         reads=_write(
             tmp_path / "reads.csv",
             ["read_id", "camera_id", "captured_at", "plate", "confidence"],
@@ -365,47 +374,26 @@ def test_refunds_for_payments_nothing_was_owed_for(tmp_path: Path) -> None:
         payments=_write(
             tmp_path / "payments.csv",
             ["vrm", "scheme", "charge_day", "amount", "paid_at"],
-            [
-                ["AB12CDE", "ulez", "2026-11-24", "12.50", "2026-11-24T09:00:00Z"],  # compliant
-                ["AB12CDE", "ccz", "2026-11-24", "21.00", "2026-11-24T09:00:00Z"],  # 3.00 over
-                ["LX09ABC", "ulez", "2026-11-24", "12.50", "2026-11-20T09:00:00Z"],  # not seen
-            ],
+            PAYMENTS_WITH_REFUNDS,
         ),
+        **kwargs,
     )
-    (day,) = result.days
+
+
+def test_refunds_for_payments_nothing_was_owed_for(tmp_path: Path) -> None:
+    (day,) = _evaluate_with_payments(tmp_path).days
     assert (day.refunds, day.refunds_pence) == (3, 1250 + 300 + 1250)
 
 
 def test_stateless_mode_writes_the_refunds_due(tmp_path: Path) -> None:
-    (tmp_path / "cameras.csv").write_text(CAMERAS)
-    reads = [
-        ["r1", "CC1", "2026-11-24T10:00:00Z", "AB12CDE", "0.97"],
-        ["r2", "CC1", "2026-11-24T10:01:00Z", "AB12CDE", "0.96"],
-    ]
     out = tmp_path / "refunds.csv"
-    evaluate_files(
-        reads=_write(
-            tmp_path / "reads.csv",
-            ["read_id", "camera_id", "captured_at", "plate", "confidence"],
-            reads,
-        ),
-        cameras=tmp_path / "cameras.csv",
-        vehicles=_write(tmp_path / "vehicles.csv", VEHICLE_COLUMNS, [PETROL_OK, DIESEL_OLD]),
-        payments=_write(
-            tmp_path / "payments.csv",
-            ["vrm", "scheme", "charge_day", "amount", "paid_at"],
-            [
-                ["AB12CDE", "ccz", "2026-11-24", "21.00", "2026-11-24T09:00:00Z"],  # 3.00 over
-                ["LX09ABC", "ulez", "2026-11-24", "12.50", "2026-11-20T09:00:00Z"],  # not seen
-            ],
-        ),
-        refunds_out=out,
-    )
+    _evaluate_with_payments(tmp_path, refunds_out=out)
     with open(out, newline="") as fh:
         rows = {(r["vrm"], r["scheme"]): r for r in csv.DictReader(fh)}
-    assert set(rows) == {("AB12CDE", "ccz"), ("LX09ABC", "ulez")}
+    assert set(rows) == {("AB12CDE", "ulez"), ("AB12CDE", "ccz"), ("LX09ABC", "ulez")}
     over = rows[("AB12CDE", "ccz")]
     assert (over["paid"], over["due"], over["refund"]) == ("21.00", "18.00", "3.00")
     assert rows[("LX09ABC", "ulez")]["refund"] == "12.50"
     assert "not seen" in rows[("LX09ABC", "ulez")]["reason"]
+    assert "compliant" in rows[("AB12CDE", "ulez")]["reason"]
     assert all(r["charge_day"] == "2026-11-24" for r in rows.values())
