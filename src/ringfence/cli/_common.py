@@ -113,6 +113,14 @@ def parse_instant(text: str) -> datetime:
     return value
 
 
+def emit_rows(rows: list[dict[str, Any]], cols: list[str], title: str, as_json: bool) -> None:
+    """A listing: every row as JSON with --json, else these columns as a table for people."""
+    if as_json:
+        emit_json(rows)
+        return
+    out.print(table(title, cols, [[r[c] for c in cols] for r in rows]))
+
+
 def table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
     out = Table(title=title, title_justify="left")
     for c in columns:

@@ -15,6 +15,7 @@ from ringfence.cli._common import (
     JsonOption,
     at_or_now,
     emit_json,
+    emit_rows,
     open_workspace,
     out,
     run_or_exit,
@@ -150,11 +151,8 @@ def liabilities_command(
     """Liabilities a stored charge run decided (pseudonymised: no clear VRM)."""
     ws = open_workspace(data_dir)
     rows = list_liabilities(ws, date.fromisoformat(day), status=status, limit=limit)
-    if as_json:
-        emit_json(rows)
-        return
     cols = ["id", "scheme_id", "vrm_pseudonym", "amount_pence", "status", "rule", "reason"]
-    out.print(table(f"{len(rows)} liabilities", cols, [[r[c] for c in cols] for r in rows]))
+    emit_rows(rows, cols, f"{len(rows)} liabilities", as_json)
 
 
 @app.command("review")

@@ -12,10 +12,10 @@ from ringfence.cli._common import (
     JsonOption,
     emit,
     emit_json,
+    emit_rows,
     in_workspace,
     out,
     parse_date,
-    table,
     utc_now,
 )
 from ringfence.services import governance
@@ -42,11 +42,8 @@ def list_command(data_dir: DataDirOption = None, as_json: JsonOption = False) ->
         }
         for d in book.dpias
     ]
-    if as_json:
-        emit_json(rows)
-        return
     cols = ["dpia_id", "version", "status", "counts_today", "networks", "review_on"]
-    out.print(table(f"{len(rows)} DPIAs", cols, [[r[c] for c in cols] for r in rows]))
+    emit_rows(rows, cols, f"{len(rows)} DPIAs", as_json)
 
 
 @app.command("record")

@@ -12,11 +12,9 @@ from ringfence.cli._common import (
     JsonOption,
     at_or_now,
     emit,
-    emit_json,
+    emit_rows,
     in_workspace,
-    out,
     parse_date,
-    table,
 )
 from ringfence.policy import Officer
 from ringfence.services import hotlist
@@ -25,13 +23,6 @@ app = typer.Typer(
     help="Police hotlists: add, list, remove, expire; hits, their cards and reviews.",
     no_args_is_help=True,
 )
-
-
-def _emit_rows(rows: list[dict[str, object]], cols: list[str], title: str, as_json: bool) -> None:
-    if as_json:
-        emit_json(rows)
-        return
-    out.print(table(title, cols, [[r[c] for c in cols] for r in rows]))
 
 
 @app.command("add")
@@ -83,7 +74,7 @@ def list_command(
     """Hotlist entries, oldest first."""
     rows = in_workspace(data_dir, lambda ws: hotlist.list_entries(ws, status=status))
     cols = ["entry_id", "vrm", "status", "force", "case_ref", "networks", "expires_on"]
-    _emit_rows(rows, cols, f"{len(rows)} hotlist entries", as_json)
+    emit_rows(rows, cols, f"{len(rows)} hotlist entries", as_json)
 
 
 @app.command("remove")
@@ -120,7 +111,7 @@ def hits_command(
     """Hits, in the order the reads were taken."""
     rows = in_workspace(data_dir, lambda ws: hotlist.list_hits(ws, status=status))
     cols = ["hit_id", "vrm", "status", "camera_id", "captured_at", "confidence", "historical"]
-    _emit_rows(rows, cols, f"{len(rows)} hits", as_json)
+    emit_rows(rows, cols, f"{len(rows)} hits", as_json)
 
 
 @app.command("card")

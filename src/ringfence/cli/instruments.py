@@ -13,6 +13,7 @@ from ringfence.cli._common import (
     JsonOption,
     emit,
     emit_json,
+    emit_rows,
     in_workspace,
     out,
     parse_date,
@@ -69,11 +70,8 @@ def list_command(
     day = parse_day(on)
     book = in_workspace(data_dir, governance.current_book)
     rows = [_instrument_json(i, day, book) for i in book.instruments]
-    if as_json:
-        emit_json(rows)
-        return
     cols = ["instrument_id", "reference", "status", "networks", "data_classes", "uses"]
-    out.print(table(f"Instruments on {day}", cols, [[r[c] for c in cols] for r in rows]))
+    emit_rows(rows, cols, f"Instruments on {day}", as_json)
 
 
 @app.command("show")

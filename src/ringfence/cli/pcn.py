@@ -16,6 +16,7 @@ from ringfence.cli._common import (
     JsonOption,
     at_or_now,
     emit_json,
+    emit_rows,
     open_workspace,
     out,
     run_or_exit,
@@ -114,11 +115,8 @@ def list_command(
         )
     finally:
         ws.close()
-    if as_json:
-        emit_json(rows)
-        return
     cols = ["pcn_id", "scheme_id", "charge_day", "vrm", "state", "amount_due_pence", "served_on"]
-    out.print(table(f"{len(rows)} notices", cols, [[r[c] for c in cols] for r in rows]))
+    emit_rows(rows, cols, f"{len(rows)} notices", as_json)
 
 
 @app.command("show")

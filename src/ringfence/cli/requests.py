@@ -15,6 +15,7 @@ from ringfence.cli._common import (
     JsonOption,
     at_or_now,
     emit_json,
+    emit_rows,
     open_workspace,
     out,
     parse_date,
@@ -300,11 +301,8 @@ def list_command(
         rows = run_or_exit(lambda: requests.list_requests(ws, status=status, limit=limit))
     finally:
         ws.close()
-    if as_json:
-        emit_json(rows)
-        return
     cols = ["request_id", "kind", "status", "requester", "case_ref", "window_start", "window_end"]
-    out.print(table(f"{len(rows)} requests", cols, [[r[c] for c in cols] for r in rows]))
+    emit_rows(rows, cols, f"{len(rows)} requests", as_json)
 
 
 @app.command("withdraw")
