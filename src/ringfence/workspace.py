@@ -137,8 +137,14 @@ class Workspace:
     @contextmanager
     def writer(self) -> Iterator[None]:
         """Hold the data directory's single-writer lock (blocks until it is free)."""
-        path = self.data_dir / ".writer.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        with self.lock("writer"):
+            yield
+
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """Hold the data directory's lock ``name`` (an owner-only file), blocking until free."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.data_dir / f".{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield

@@ -22,7 +22,6 @@ release, paid for again. The internal report is exact, spends nothing and is wri
 from __future__ import annotations
 
 import csv
-import fcntl
 import io
 import json
 import os
@@ -198,14 +197,8 @@ def _release_lock(ws: Workspace) -> Iterator[None]:
     Its own lock, not the workspace's writer lock: a release must not wait for an ingest, and a
     caller already holding the writer lock (a demo) must not deadlock on it.
     """
-    ws.data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(ws.data_dir / ".transparency.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with ws.lock("transparency"):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def _period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
