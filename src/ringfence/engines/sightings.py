@@ -10,9 +10,10 @@ Inputs, registered on the connection as relations:
 - `cameras(camera_id, enforces)`;
 - `charge_windows(scheme_id, window_start, window_end)`: the instants each scheme charges in.
 
-Output: temp table `sightings`, one row per (vehicle_key, scheme_id) with counts, first and last
-sighting and whether the evidence is enough to charge on (`read_ids_for` lists the reads behind
-chosen sightings: done only for the few that become liabilities, not for millions):
+Output: temp tables `camera_windows` (each camera's charging windows) and `sightings`, one
+row per (vehicle_key, scheme_id) with counts, first and last sighting and whether the evidence
+is enough to charge on (`read_ids_for` lists the reads behind chosen sightings: done only for
+the few that become liabilities, not for millions):
 
     at least `min_reads` reads at or above `min_confidence`, or one read at or above
     `single_read_confidence`.
@@ -43,15 +44,20 @@ class EvidenceRule:
 
 
 def build_sightings(con: duckdb.DuckDBPyConnection, rule: EvidenceRule) -> None:
+    # A few thousand rows: which windows each camera's reads can fall in. Kept for
+    # `read_ids_for`, which joins the chosen reads to the same windows.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE camera_windows AS
+        SELECT c.camera_id, w.scheme_id, w.window_start, w.window_end
+        FROM cameras c
+        JOIN charge_windows w ON list_contains(string_split(c.enforces, ';'), w.scheme_id)
+        """
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE sightings AS
-        WITH camera_windows AS (
-          -- a few thousand rows: which windows each camera's reads can fall in
-          SELECT c.camera_id, w.scheme_id, w.window_start, w.window_end
-          FROM cameras c
-          JOIN charge_windows w ON list_contains(string_split(c.enforces, ';'), w.scheme_id)
-        ), scheme_reads AS (
+        WITH scheme_reads AS (
           SELECT r.read_id, r.captured_at, r.confidence, r.vehicle_key, r.vrm_text,
                  cw.scheme_id
           FROM day_reads r
@@ -81,7 +87,8 @@ def build_sightings(con: duckdb.DuckDBPyConnection, rule: EvidenceRule) -> None:
 
 def read_ids_for(con: duckdb.DuckDBPyConnection, chosen: str) -> None:
     """Temp table `sighting_reads(vehicle_key, scheme_id, read_ids, observed_types,
-    observed_makes)` for the sightings in the relation `chosen(vehicle_key, scheme_id)`: each
+    observed_makes)` for the sightings in the relation `chosen(vehicle_key, scheme_id)`, after
+    `build_sightings` (whose `camera_windows` it reuses): each
     id list in time order, and the types and makes cameras observed (NULL if none did).
 
     The observations are gathered here, over the reads of the few chosen sightings, rather than
@@ -103,9 +110,7 @@ def read_ids_for(con: duckdb.DuckDBPyConnection, chosen: str) -> None:
                  AS observed_makes
         FROM (SELECT * FROM day_reads
               SEMI JOIN (SELECT DISTINCT vehicle_key FROM {chosen}) v USING (vehicle_key)) r
-        JOIN (SELECT c.camera_id, w.scheme_id, w.window_start, w.window_end
-              FROM cameras c JOIN charge_windows w
-                ON list_contains(string_split(c.enforces, ';'), w.scheme_id)) cw
+        JOIN camera_windows cw
           ON cw.camera_id = r.camera_id
          AND r.captured_at >= cw.window_start AND r.captured_at < cw.window_end
         SEMI JOIN {chosen} k ON k.vehicle_key = r.vehicle_key AND k.scheme_id = cw.scheme_id
