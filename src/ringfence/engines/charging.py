@@ -45,7 +45,7 @@ import pyarrow as pa
 from ringfence.domain.observations import RegisterCheck
 from ringfence.domain.schemes import DayRules, SchemeBook, price_sql
 from ringfence.engines.matching import Recover, finish_matching, start_matching
-from ringfence.engines.observations import hold_contradicted
+from ringfence.engines.observations import hold_contradicted, vote_chosen_sql, vote_counts
 from ringfence.engines.refunds import build_refunds_due, no_refunds, refund_total
 from ringfence.engines.register import seen_vehicles_sql
 from ringfence.engines.sightings import EvidenceRule, build_sightings, read_ids_for
@@ -188,8 +188,10 @@ def run_charge_day(
         ).fetchall()
     )
     refunds_due = build_refunds_due(con, day, rules)
-    read_ids_for(con, "decided")
-    contradicted = hold_contradicted(con, register_check or packaged_register_check())
+    check = register_check or packaged_register_check()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE vote_chosen AS {vote_chosen_sql(check)}")
+    read_ids_for(con, "vote_chosen", vote_counts(check))
+    contradicted = hold_contradicted(con, check)
     decided = [f"d.{c}" for c in LIABILITY_COLUMNS if c not in ("reason", "read_ids")]
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW liabilities AS SELECT {', '.join(decided)}, "

@@ -12,8 +12,8 @@ Inputs, registered on the connection as relations:
 
 Output: temp tables `camera_windows` (each camera's charging windows) and `sightings`, one
 row per (vehicle_key, scheme_id) with counts, first and last sighting and whether the evidence
-is enough to charge on (`read_ids_for` lists the reads behind chosen sightings: done only for
-the few that become liabilities, not for millions):
+is enough to charge on (`read_ids_for` and `reads_of` list or sum up the reads behind chosen
+sightings: done only for the few that become liabilities, not for millions):
 
     at least `min_reads` reads at or above `min_confidence`, or one read at or above
     `single_read_confidence`.
@@ -23,6 +23,7 @@ Anything less is never charged: it goes to review with the reason. (Issue 3: "Mi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import duckdb
@@ -85,35 +86,44 @@ def build_sightings(con: duckdb.DuckDBPyConnection, rule: EvidenceRule) -> None:
     )
 
 
-def read_ids_for(con: duckdb.DuckDBPyConnection, chosen: str) -> None:
-    """Temp table `sighting_reads(vehicle_key, scheme_id, read_ids, observed_types,
-    observed_makes)` for the sightings in the relation `chosen(vehicle_key, scheme_id)`, after
-    `build_sightings` (whose `camera_windows` it reuses): each
-    id list in time order, and the types and makes cameras observed (NULL if none did).
-
-    The observations are gathered here, over the reads of the few chosen sightings, rather than
-    in `build_sightings`, so the day's full scan does no work for them."""
+READ_IDS = (
     # Listing (time, id) pairs and sorting each short list is cheaper than an ordered
-    # aggregate over millions of reads, and gives the same order. The chosen vehicles' reads
-    # are picked out first: the window join then sees a fraction of the day.
+    # aggregate over millions of reads, and gives the same order.
+    "list_transform(list_sort(list(struct_pack(t := r.captured_at, i := r.read_id))), "
+    "lambda x: x.i)"
+)
+
+
+def read_ids_for(
+    con: duckdb.DuckDBPyConnection, chosen: str, extra: Mapping[str, str] | None = None
+) -> None:
+    """Temp table `sighting_reads(vehicle_key, scheme_id, read_ids, ...extra)` for the
+    sightings in the relation `chosen(vehicle_key, scheme_id, ...)`: each id list in time
+    order, and ``extra`` aggregates (name to SQL over the read `r` and the chosen row `k`)."""
+    reads_of(con, chosen, "sighting_reads", {"read_ids": READ_IDS, **(extra or {})})
+
+
+def reads_of(
+    con: duckdb.DuckDBPyConnection, chosen: str, into: str, aggregates: Mapping[str, str]
+) -> None:
+    """Temp table ``into(vehicle_key, scheme_id, ...aggregates)``: the ``aggregates`` (name to
+    SQL over the read `r` and the chosen row `k`) of each chosen sighting's reads, that is, its
+    vehicle's reads in the scheme's charging windows. Run after `build_sightings`, whose
+    `camera_windows` it reuses; meant for the few sightings that become liabilities, not the
+    day's millions."""
+    # Joining the reads to the chosen (vehicle, scheme) pairs first means the window join sees
+    # only their reads, and only under their own scheme (a vehicle chosen under one scheme is
+    # mostly seen by cameras of another).
+    columns = ", ".join(f"{sql} AS {name}" for name, sql in aggregates.items())
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE sighting_reads AS
-        SELECT r.vehicle_key, cw.scheme_id,
-               list_transform(
-                 list_sort(list(struct_pack(t := r.captured_at, i := r.read_id))),
-                 lambda x: x.i
-               ) AS read_ids,
-               list(r.observed_type) FILTER (WHERE r.observed_type IS NOT NULL)
-                 AS observed_types,
-               list(r.observed_make) FILTER (WHERE r.observed_make IS NOT NULL)
-                 AS observed_makes
-        FROM (SELECT * FROM day_reads
-              SEMI JOIN (SELECT DISTINCT vehicle_key FROM {chosen}) v USING (vehicle_key)) r
+        CREATE OR REPLACE TEMP TABLE {into} AS
+        SELECT k.vehicle_key, k.scheme_id, {columns}
+        FROM day_reads r
+        JOIN {chosen} k USING (vehicle_key)
         JOIN camera_windows cw
-          ON cw.camera_id = r.camera_id
+          ON cw.camera_id = r.camera_id AND cw.scheme_id = k.scheme_id
          AND r.captured_at >= cw.window_start AND r.captured_at < cw.window_end
-        SEMI JOIN {chosen} k ON k.vehicle_key = r.vehicle_key AND k.scheme_id = cw.scheme_id
-        GROUP BY ALL
+        GROUP BY k.vehicle_key, k.scheme_id
         """
     )
