@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.keys import pseudonym_sql
 from ringfence.workspace import Workspace
 
@@ -45,10 +46,14 @@ def main() -> None:
     inner, outer = ws.keys.keys(epoch.epoch).hmac_blocks()
     with sqlite3.connect(work / "data" / "state.sqlite") as db:
         rows = db.execute(
-            "SELECT vrm_pseudonym, scheme_id, status, rule, read_ids FROM liabilities "
+            "SELECT vrm_pseudonym, scheme_id, status, rule, read_ids, id, run_id FROM liabilities "
             "WHERE charge_day = ? AND status IN ('unpaid', 'review')",
             (day.isoformat(),),
         ).fetchall()
+    read_ids = liability_read_ids(
+        ws.charge_evidence,
+        ((r[5], (day, r[6], r[1], bytes(r[0])), json.loads(r[4]) if r[4] else None) for r in rows),
+    )
     con = duckdb.connect()
     con.register(
         "charged",
@@ -58,7 +63,7 @@ def main() -> None:
                 "scheme_id": [r[1] for r in rows],
                 "status": [r[2] for r in rows],
                 "rule": [r[3] for r in rows],
-                "read_ids": [json.loads(r[4]) for r in rows],
+                "read_ids": [read_ids[r[5]] for r in rows],
             }
         ),
     )

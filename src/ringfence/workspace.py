@@ -26,6 +26,7 @@ from sqlalchemy import select
 from ringfence.audit import AuditLog
 from ringfence.errors import StateError
 from ringfence.settings import Settings, load_settings
+from ringfence.stores.charge_evidence import ChargeEvidence
 from ringfence.stores.keys import KeyRing
 from ringfence.stores.readstore import ReadStore, connect
 from ringfence.stores.state import CameraRow, StateDB, open_state
@@ -82,6 +83,7 @@ class Workspace:
     vault: Vault
     reads: ReadStore
     audit: AuditLog
+    charge_evidence: ChargeEvidence
     actor: str = "system"
     _reader: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
 
@@ -103,6 +105,7 @@ class Workspace:
             vault=Vault(settings.vault_dir),
             reads=ReadStore(settings.reads_dir, state),
             audit=AuditLog(data_dir / "audit"),
+            charge_evidence=ChargeEvidence(data_dir / "charges"),
         )
         ws._note_configuration()
         return ws

@@ -13,6 +13,7 @@ from ringfence.services.cameras import import_cameras
 from ringfence.services.charging import evaluate_files, import_register_file, run_stored
 from ringfence.services.ingest import ingest_file
 from ringfence.simulate import simulate
+from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.state import LiabilityRow
 from ringfence.workspace import Workspace
 
@@ -69,6 +70,7 @@ def test_stored_run_matches_stateless_evaluation(
         first = s.scalars(select(LiabilityRow).where(LiabilityRow.charge_day == DAY)).all()
         statuses = {r.id: r.status for r in first}
         first[0].status, first[0].reason = "paid", "edited"
+        first[0].read_ids = ["listed-in-the-row"]  # as rows decided before evidence files
         s.add(
             LiabilityRow(
                 run_id="gone",
@@ -91,6 +93,14 @@ def test_stored_run_matches_stateless_evaluation(
         assert {r.id: r.status for r in rows} == statuses
         assert {r.run_id for r in rows} == {again.run_id}
         assert not {r.reason for r in rows} & {"edited", "no longer decided"}
+    # Each liability's reads are in the run's evidence file (the row's own list is cleared),
+    # as stateless evaluation lists them; the first run's file is gone with its rows.
+    listed = {
+        (r["vrm"], r["scheme_id"]): r["read_ids"] for r in stateless.days[0].liabilities.to_pylist()
+    }
+    ids = liability_read_ids(ws.charge_evidence, [(r.id, r.evidence_key, r.read_ids) for r in rows])
+    assert {(by_pseudonym[r.vrm_pseudonym], r.scheme_id): ids[r.id] for r in rows} == listed
+    assert [p.stem for p in (ws.data_dir / "charges" / DAY.isoformat()).iterdir()] == [again.run_id]
 
 
 def test_settled_vehicles_reads_are_purged_after_the_payment_window(
@@ -108,8 +118,12 @@ def test_settled_vehicles_reads_are_purged_after_the_payment_window(
     with ws.state.session() as s:
         liabilities = s.scalars(select(LiabilityRow)).all()
         kept = {r.vrm_pseudonym for r in liabilities if r.status in ("unpaid", "review")}
+        ids = liability_read_ids(
+            ws.charge_evidence, [(r.id, r.evidence_key, r.read_ids) for r in liabilities]
+        )
+        assert all(ids.values())  # every liability's reads are listed in its run's file
         kept_reads = {
-            rid for r in liabilities if r.status in ("unpaid", "review") for rid in r.read_ids
+            rid for r in liabilities if r.status in ("unpaid", "review") for rid in ids[r.id]
         }
 
     def stored() -> list[tuple[bytes, str]]:

@@ -25,6 +25,7 @@ from ringfence.services.cameras import import_cameras
 from ringfence.services.charging import import_register_file, run_stored
 from ringfence.services.ingest import ingest_file
 from ringfence.simulate import simulate
+from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow
 from ringfence.workspace import Workspace
 
@@ -156,6 +157,10 @@ def test_the_clear_vrm_is_the_vehicles_and_the_evidence_its_liabilitys_reads(
 ) -> None:
     with charged.ws.state.session() as s:
         liabilities = {r.id: r for r in s.scalars(select(LiabilityRow))}
+    read_ids = liability_read_ids(
+        charged.ws.charge_evidence,
+        [(r.id, r.evidence_key, r.read_ids) for r in liabilities.values()],
+    )
     for notice in _notices(charged.ws):
         assert notice.liability_id is not None
         liability = liabilities[notice.liability_id]
@@ -165,7 +170,7 @@ def test_the_clear_vrm_is_the_vehicles_and_the_evidence_its_liabilitys_reads(
         evidence = notice.evidence
         reads = evidence["reads"]
         assert isinstance(reads, list)
-        assert sorted(r["read_id"] for r in reads) == sorted(liability.read_ids)
+        assert reads and sorted(r["read_id"] for r in reads) == sorted(read_ids[liability.id])
         assert evidence["missing_read_ids"] == []
         assert all(
             set(r) == {"read_id", "camera_id", "captured_at", "image_ref"}

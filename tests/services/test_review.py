@@ -18,6 +18,7 @@ from ringfence.services.penalties import issue_notices
 from ringfence.services.retention import run_retention
 from ringfence.services.review import review_liability
 from ringfence.simulate import simulate
+from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.state import LiabilityRow
 from ringfence.workspace import Workspace
 
@@ -99,14 +100,27 @@ def test_a_dismissed_liability_is_kept_on_re_runs_and_its_reads_are_purged(
             )
         ).all()
         assert [r.id for r in again] == [row.id]  # kept once, not decided again beside it
+    # its evidence is the first run's file, which the re-run must keep
+    (ids,) = liability_read_ids(
+        ws.charge_evidence, [(row.id, row.evidence_key, row.read_ids)]
+    ).values()
+    assert ids and row.run_id != _latest_run(ws)
     run_retention(ws, as_of=date(2026, 12, 1), now=NOW)
     files = ws.reads.files(DAY)
     left = duckdb.execute(
         f"SELECT count(*) FROM read_parquet({[str(f) for f in files]}) WHERE read_id IN "
         f"(SELECT unnest(?::VARCHAR[]))",
-        [list(row.read_ids)],
+        [ids],
     ).fetchone()
     assert left == (0,)
+
+
+def _latest_run(ws: Workspace) -> str:
+    with ws.state.session() as s:
+        # every row but the reviewed ones was decided (again) by the latest run
+        runs = set(s.scalars(select(LiabilityRow.run_id).where(LiabilityRow.reviewed_at.is_(None))))
+    assert len(runs) == 1
+    return runs.pop()
 
 
 def _owing_elsewhere(ws: Workspace, row: LiabilityRow) -> int:

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
 
 from ringfence.domain.observations import RegisterCheck
 from ringfence.domain.schemes import SchemeBook, load_scheme_book
@@ -43,6 +44,7 @@ from ringfence.services.ingest import (
     parse_reads,
 )
 from ringfence.services.refunds import SavedRefunds, save_charge_refunds
+from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.keys import EpochKeys, pseudonym_sql
 from ringfence.stores.readstore import read_columns_sql, sql_list
 from ringfence.stores.state import LiabilityRow, bulk_upsert
@@ -414,42 +416,24 @@ def run_stored(
             key_epoch=epoch.epoch,
             decided_at=now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
         )
+        ws.charge_evidence.write(
+            con,
+            "SELECT scheme_id, vehicle_key AS vrm_pseudonym, read_ids FROM liabilities",
+            day,
+            run_id,
+        )
         reads = int(con.execute("SELECT count(*) FROM day_reads").fetchone()[0])  # type: ignore[index]
     finally:
         con.close()
-    with ws.writer(), ws.state.session() as s:
-        # A liability that already has a penalty notice, or that a person has reviewed, is
-        # settled history: a re-run keeps it (and a notice's link to it) and does not decide
-        # it again.
-        noticed = s.execute(
-            select(LiabilityRow.scheme_id, LiabilityRow.vrm_pseudonym).where(
-                LiabilityRow.charge_day == day, _SETTLED
+    with ws.writer():
+        with ws.state.session() as s:
+            rows, kept_runs = _save_liabilities(s, decided, day=day, run_id=run_id)
+            refunds = save_charge_refunds(
+                s, result.refunds_due, day=day, key_epoch=epoch.epoch, run_id=run_id, now=now
             )
-        ).all()
-        kept = {(scheme_id, bytes(pseudonym)) for scheme_id, pseudonym in noticed}
-        rows = (
-            [r for r in decided if (r[_SCHEME_AT], r[_PSEUDONYM_AT]) not in kept]
-            if kept
-            else decided
-        )
-        # A re-run decides mostly the same rows again: they are updated in place (keeping
-        # their ids), and only rows this run no longer decides are deleted.
-        bulk_upsert(
-            s,
-            LiabilityRow.__tablename__,
-            LIABILITY_STATE_COLUMNS,
-            rows,
-            key=("charge_day", "scheme_id", "key_epoch", "vrm_pseudonym"),
-            keep_where="liabilities.status = 'noticed' OR liabilities.reviewed_at IS NOT NULL",
-        )
-        s.execute(
-            delete(LiabilityRow).where(
-                LiabilityRow.charge_day == day, ~_SETTLED, LiabilityRow.run_id != run_id
-            )
-        )
-        refunds = save_charge_refunds(
-            s, result.refunds_due, day=day, key_epoch=epoch.epoch, run_id=run_id, now=now
-        )
+        # Only once the rows are committed: until then the rows of the run they replace are
+        # the day's, and their evidence is that run's file.
+        ws.charge_evidence.prune(day, {run_id, *kept_runs})
     status_at = LIABILITY_STATE_COLUMNS.index("status")
     pence_at = LIABILITY_STATE_COLUMNS.index("amount_pence")
     rule_at = LIABILITY_STATE_COLUMNS.index("rule")
@@ -484,11 +468,50 @@ def run_stored(
     )
 
 
+def _save_liabilities(
+    s: Session, decided: list[tuple[Any, ...]], *, day: date, run_id: str
+) -> tuple[list[tuple[Any, ...]], set[str]]:
+    """Save the run's rows for ``day``; returns those saved and the runs of the rows kept."""
+    # A liability that already has a penalty notice, or that a person has reviewed, is settled
+    # history: a re-run keeps it (and a notice's link to it) and does not decide it again.
+    settled = s.execute(
+        select(LiabilityRow.scheme_id, LiabilityRow.vrm_pseudonym, LiabilityRow.run_id).where(
+            LiabilityRow.charge_day == day, _SETTLED
+        )
+    ).all()
+    kept = {(scheme_id, bytes(pseudonym)) for scheme_id, pseudonym, _ in settled}
+    rows = (
+        [r for r in decided if (r[_SCHEME_AT], r[_PSEUDONYM_AT]) not in kept] if kept else decided
+    )
+    first_run = (
+        s.execute(select(LiabilityRow.id).where(LiabilityRow.charge_day == day).limit(1)).first()
+        is None
+    )
+    # A re-run decides mostly the same rows again: they are updated in place (keeping their
+    # ids), and only rows this run no longer decides are deleted.
+    bulk_upsert(
+        s,
+        LiabilityRow.__tablename__,
+        LIABILITY_STATE_COLUMNS,
+        rows,
+        key=("charge_day", "scheme_id", "key_epoch", "vrm_pseudonym"),
+        keep_where="liabilities.status = 'noticed' OR liabilities.reviewed_at IS NOT NULL",
+    )
+    if not first_run:  # the delete reads every row of the day: a first run has none to drop
+        s.execute(
+            delete(LiabilityRow).where(
+                LiabilityRow.charge_day == day, ~_SETTLED, LiabilityRow.run_id != run_id
+            )
+        )
+    return rows, {run for _, _, run in settled}
+
+
 def _state_rows(
     con: duckdb.DuckDBPyConnection, *, run_id: str, day: date, key_epoch: int, decided_at: str
 ) -> list[tuple[Any, ...]]:
     """The run's liabilities (the engine's `liabilities` view) as `liabilities` rows in storage
-    form (`LIABILITY_STATE_COLUMNS`), in the engine's order.
+    form (`LIABILITY_STATE_COLUMNS`), in the engine's order. Their read ids go to the run's
+    evidence file instead (`read_ids` is NULL: an update in place clears a row's older list).
 
     Built by DuckDB on the engine's own connection: a day has hundreds of thousands of rows,
     and turning each into a dict and its read ids into JSON in Python cost more than the
@@ -498,7 +521,7 @@ def _state_rows(
         f"""
         SELECT account_id, $run_id, $day, scheme_id, $key_epoch, vehicle_key,
                amount_pence::BIGINT, status, left(rule, 96), reason, reads::BIGINT,
-               to_json(read_ids)::VARCHAR, $decided_at
+               NULL, $decided_at
         FROM liabilities {LIABILITY_ORDER}
         """,
         {
@@ -522,24 +545,28 @@ def list_liabilities(
         )
         if status:
             query = query.where(LiabilityRow.status == status)
-        return [
-            {
-                "id": r.id,
-                "charge_day": r.charge_day.isoformat(),
-                "scheme_id": r.scheme_id,
-                "key_epoch": r.key_epoch,
-                "vrm_pseudonym": r.vrm_pseudonym.hex(),
-                "amount_pence": r.amount_pence,
-                "status": r.status,
-                "rule": r.rule,
-                "reason": r.reason,
-                "read_ids": r.read_ids,
-                "reviewed_by": r.reviewed_by,
-                "reviewed_at": r.reviewed_at.isoformat() if r.reviewed_at else None,
-                "review_note": r.review_note,
-            }
-            for r in s.scalars(query)
-        ]
+        rows = s.scalars(query).all()
+    read_ids = liability_read_ids(
+        ws.charge_evidence, ((r.id, r.evidence_key, r.read_ids) for r in rows)
+    )
+    return [
+        {
+            "id": r.id,
+            "charge_day": r.charge_day.isoformat(),
+            "scheme_id": r.scheme_id,
+            "key_epoch": r.key_epoch,
+            "vrm_pseudonym": r.vrm_pseudonym.hex(),
+            "amount_pence": r.amount_pence,
+            "status": r.status,
+            "rule": r.rule,
+            "reason": r.reason,
+            "read_ids": read_ids[r.id],
+            "reviewed_by": r.reviewed_by,
+            "reviewed_at": r.reviewed_at.isoformat() if r.reviewed_at else None,
+            "review_note": r.review_note,
+        }
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from ringfence.services.refunds import IssuedRefunds, issue_refunds
 from ringfence.services.reports import oversight_reports, transparency_reports, write_index
 from ringfence.services.retention import run_retention
 from ringfence.services.review import review_liability
+from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.readstore import LONDON, london_day_bounds
 from ringfence.stores.state import LiabilityRow
 from ringfence.workspace import Workspace
@@ -200,13 +201,16 @@ def _review_contradictions(
     the plate's (a clone, or a misread onto a registered plate) the charge is dismissed, else
     (an MMR error) it stands."""
     with ws.state.session() as s:
-        held = s.execute(
-            select(LiabilityRow.id, LiabilityRow.read_ids).where(
+        rows = s.scalars(
+            select(LiabilityRow).where(
                 LiabilityRow.charge_day == day,
                 LiabilityRow.status == "review",
                 LiabilityRow.rule == "match:register_contradiction",
             )
         ).all()
+    held = liability_read_ids(
+        ws.charge_evidence, ((r.id, r.evidence_key, r.read_ids) for r in rows)
+    ).items()
     outcomes: dict[str, int] = {"dismiss": 0, "charge": 0}
     if not held:
         return outcomes

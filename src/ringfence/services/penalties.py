@@ -43,6 +43,7 @@ from ringfence.domain.penalties import decide_appeal as decide_appeal_pcn
 from ringfence.domain.schemes import DayRules, SchemeBook, load_scheme_book
 from ringfence.errors import NotFoundError, StateError
 from ringfence.services.refunds import save_pcn_refund
+from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.readstore import charge_day_of, sql_list
 from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow
 from ringfence.workspace import Workspace
@@ -232,7 +233,10 @@ def issue_notices(
                 counts={"asked": len(wanted), "recovered": len(found)},
             )
             clear.update({(epoch, p): vrm for p, vrm in found.items()})
-        reads = _reads_evidence(ws, day, [r for liab in todo for r in liab.read_ids])
+        read_ids = liability_read_ids(
+            ws.charge_evidence, ((liab.id, liab.evidence_key, liab.read_ids) for liab in todo)
+        )
+        reads = _reads_evidence(ws, day, [r for ids in read_ids.values() for r in ids])
         pcn_ids: list[str] = []
         pcns = warnings = unrecoverable = 0
         by_scheme: dict[str, int] = {}
@@ -249,8 +253,8 @@ def issue_notices(
                 "charge_amount_pence": liab.amount_pence,
                 "rule": liab.rule,
                 "reason": liab.reason,
-                "reads": [reads[r] for r in liab.read_ids if r in reads],
-                "missing_read_ids": [r for r in liab.read_ids if r not in reads],
+                "reads": [reads[r] for r in read_ids[liab.id] if r in reads],
+                "missing_read_ids": [r for r in read_ids[liab.id] if r not in reads],
             }
             issue = issue_warning if day_rules.in_warning_period else issue_pcn
             pcn = issue(

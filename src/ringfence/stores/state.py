@@ -210,12 +210,11 @@ class LiabilityRow(Base):
     """
 
     __tablename__ = "liabilities"
-    # Every look-up is by charge day: the unique key leads with it, and (charge_day, status)
-    # serves "the day's unpaid" and "the day's noticed". Separate charge_day and status indexes
-    # were redundant and each cost a write per row when a run replaces a day's rows.
+    # Every look-up is by charge day, and the unique key leads with it: "the day's unpaid" reads
+    # the day's rows through it. An index on (charge_day, status) cost a charge run a write per
+    # row (of hundreds of thousands) to save a notice run from filtering one day's rows.
     __table_args__ = (
         UniqueConstraint("charge_day", "scheme_id", "key_epoch", "vrm_pseudonym"),
-        Index("ix_liabilities_charge_day_status", "charge_day", "status"),
         # Few liabilities are billed to an Auto Pay account: a partial index leaves the many
         # others out of it, which a charge run writing a day's rows does not pay for.
         Index(
@@ -236,7 +235,9 @@ class LiabilityRow(Base):
     rule: Mapped[str] = mapped_column(String(96))
     reason: Mapped[str] = mapped_column(Text)
     reads: Mapped[int] = mapped_column(Integer)
-    read_ids: Mapped[list[str]] = mapped_column(JSON)
+    # The reads a liability rests on are in its run's evidence file (stores/charge_evidence.py);
+    # only rows decided before that file existed still hold them here.
+    read_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     account_id: Mapped[str | None] = mapped_column(String(64))  # Auto Pay
     # A person's decision on a liability the run sent to review (see services/review.py); a
@@ -244,6 +245,11 @@ class LiabilityRow(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     review_note: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def evidence_key(self) -> tuple[date, str, str, bytes]:
+        """Where its read ids are: see `charge_evidence.ChargeEvidence`."""
+        return (self.charge_day, self.run_id, self.scheme_id, self.vrm_pseudonym)
 
 
 def bulk_insert(

@@ -1,0 +1,104 @@
+"""Which reads each liability rests on: one Parquet file per charge run, beside the read store.
+
+A full London day has about 470,000 liabilities and five million read ids behind them. Kept as
+JSON in the operational database they doubled what the database writes in a charge run, for
+lists that only an evidence pack, a reviewer or an auditor reads, a few at a time. So a run
+writes them with DuckDB, in parallel, as the documented file
+
+    <data-dir>/charges/<charge day>/<run id>.parquet
+        scheme_id        VARCHAR
+        vrm_pseudonym    BLOB     (the liability's keyed plate, as in the read store)
+        read_ids         VARCHAR[] (in capture-time order)
+
+and the liability row (which carries its `run_id`) points to it. The file is written before
+the run's rows are committed; once they are, the files of runs that no row refers to any more
+are removed (`prune`). Rows decided before this store existed keep their ids in the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+EvidenceKey = tuple[date, str, str, bytes]
+"""(charge day, run id, scheme id, vrm pseudonym): one liability's evidence."""
+
+
+class ChargeEvidence:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, day: date, run_id: str) -> Path:
+        if not run_id.isalnum():  # run ids are hex; anything else could escape the directory
+            raise ValueError(f"not a run id: {run_id!r}")
+        return self.root / day.isoformat() / f"{run_id}.parquet"
+
+    def write(self, con: duckdb.DuckDBPyConnection, query: str, day: date, run_id: str) -> Path:
+        """Write the result of ``query`` (columns `scheme_id, vrm_pseudonym, read_ids`) as the
+        run's file, whole or not at all."""
+        target = self.path(day, run_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged = target.with_suffix(".partial")
+        con.execute(
+            f"COPY (SELECT scheme_id, vrm_pseudonym, read_ids FROM ({query})) "
+            f"TO '{staged}' (FORMAT parquet, COMPRESSION zstd)"
+        )
+        staged.replace(target)
+        return target
+
+    def read_ids(self, wanted: Iterable[EvidenceKey]) -> dict[EvidenceKey, list[str]]:
+        """The read ids of each wanted liability whose run's file holds it (others are left
+        out: a file removed by hand, or a run that failed before it committed)."""
+        by_file: dict[tuple[date, str], set[bytes]] = {}
+        for day, run_id, _scheme, pseudonym in wanted:
+            by_file.setdefault((day, run_id), set()).add(pseudonym)
+        found: dict[EvidenceKey, list[str]] = {}
+        for (day, run_id), pseudonyms in by_file.items():
+            path = self.path(day, run_id)
+            if not path.exists():
+                continue
+            table = pq.read_table(path)
+            table = table.filter(
+                pc.is_in(table["vrm_pseudonym"], pa.array(sorted(pseudonyms), pa.binary()))
+            )
+            for scheme_id, pseudonym, ids in zip(
+                table["scheme_id"].to_pylist(),
+                table["vrm_pseudonym"].to_pylist(),
+                table["read_ids"].to_pylist(),
+                strict=True,
+            ):
+                found[(day, run_id, scheme_id, pseudonym)] = list(ids)
+        return found
+
+    def prune(self, day: date, keep: Collection[str]) -> list[Path]:
+        """Remove the day's files of runs not in ``keep`` (and any a failed write left);
+        returns what was removed."""
+        folder = self.root / day.isoformat()
+        if not folder.is_dir():
+            return []
+        removed = []
+        for path in sorted(folder.iterdir()):
+            if path.suffix == ".partial" or (path.suffix == ".parquet" and path.stem not in keep):
+                path.unlink()
+                removed.append(path)
+        return removed
+
+
+def liability_read_ids(
+    evidence: ChargeEvidence, rows: Iterable[tuple[int, EvidenceKey, list[str] | None]]
+) -> dict[int, list[str]]:
+    """Each liability's read ids by liability id, from ``rows`` of (id, evidence key, the
+    row's own `read_ids`): the row's where it still holds them (decided before the evidence
+    files), else its run's file; [] where neither has them."""
+    rows = list(rows)
+    from_files = evidence.read_ids(key for _, key, ids in rows if ids is None)
+    return {
+        liability_id: list(ids) if ids is not None else from_files.get(key, [])
+        for liability_id, key, ids in rows
+    }

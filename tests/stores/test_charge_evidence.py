@@ -1,0 +1,69 @@
+"""The charge runs' evidence files: which reads each liability rests on."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from ringfence.stores.charge_evidence import ChargeEvidence, liability_read_ids
+
+DAY = date(2026, 11, 26)
+
+
+def _write(evidence: ChargeEvidence, run_id: str, rows: list[tuple[str, bytes, list[str]]]) -> Path:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE l (scheme_id VARCHAR, vehicle_key BLOB, read_ids VARCHAR[])")
+    con.executemany("INSERT INTO l VALUES (?, ?, ?)", rows)
+    return evidence.write(
+        con, "SELECT scheme_id, vehicle_key AS vrm_pseudonym, read_ids FROM l", DAY, run_id
+    )
+
+
+def test_a_runs_read_ids_are_found_by_liability(tmp_path: Path) -> None:
+    evidence = ChargeEvidence(tmp_path / "charges")
+    path = _write(
+        evidence, "a1", [("ulez", b"p1", ["r1", "r2"]), ("ccz", b"p1", ["r3"]), ("ulez", b"p2", [])]
+    )
+    assert path == tmp_path / "charges" / "2026-11-26" / "a1.parquet"
+    assert pq.read_schema(path).names == ["scheme_id", "vrm_pseudonym", "read_ids"]
+    found = evidence.read_ids(
+        [(DAY, "a1", "ulez", b"p1"), (DAY, "a1", "ccz", b"p1"), (DAY, "zz", "ulez", b"p1")]
+    )
+    assert found == {(DAY, "a1", "ulez", b"p1"): ["r1", "r2"], (DAY, "a1", "ccz", b"p1"): ["r3"]}
+
+
+def test_rows_that_still_hold_their_ids_keep_them(tmp_path: Path) -> None:
+    evidence = ChargeEvidence(tmp_path / "charges")
+    _write(evidence, "b2", [("ulez", b"p1", ["r1"])])
+    ids = liability_read_ids(
+        evidence,
+        [
+            (1, (DAY, "b2", "ulez", b"p1"), None),  # in the run's file
+            (2, (DAY, "old", "ulez", b"p9"), ["x1", "x2"]),  # decided before the files
+            (3, (DAY, "gone", "ulez", b"p3"), None),  # its file is missing
+        ],
+    )
+    assert ids == {1: ["r1"], 2: ["x1", "x2"], 3: []}
+
+
+def test_prune_keeps_only_the_runs_rows_refer_to(tmp_path: Path) -> None:
+    evidence = ChargeEvidence(tmp_path / "charges")
+    for run in ("c1", "c2", "c3"):
+        _write(evidence, run, [("ulez", b"p", [run])])
+    (tmp_path / "charges" / "2026-11-26" / "c4.partial").write_bytes(b"half")
+    removed = evidence.prune(DAY, {"c2", "c3"})
+    assert sorted(p.name for p in removed) == ["c1.parquet", "c4.partial"]
+    assert sorted(p.name for p in (tmp_path / "charges" / "2026-11-26").iterdir()) == [
+        "c2.parquet",
+        "c3.parquet",
+    ]
+    assert evidence.prune(date(2026, 1, 1), set()) == []
+
+
+def test_a_run_id_cannot_name_a_path_outside(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not a run id"):
+        ChargeEvidence(tmp_path).path(DAY, "../x")
