@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ringfence.domain.observations import RegisterCheck
@@ -47,7 +47,12 @@ from ringfence.services.refunds import SavedRefunds, save_charge_refunds
 from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.keys import EpochKeys, pseudonym_sql
 from ringfence.stores.readstore import read_columns_sql, sql_list
-from ringfence.stores.state import LiabilityRow, bulk_upsert
+from ringfence.stores.state import (
+    LIABILITY_SETTLED,
+    LiabilityRow,
+    bulk_upsert,
+    liability_settled_sql,
+)
 from ringfence.workspace import Workspace, camera_rows_table
 
 OUT_COLUMNS = ("vrm", "scheme", "charge_day", "amount", "status", "reason", "rule", "read_ids")
@@ -271,7 +276,8 @@ LIABILITY_STATE_COLUMNS = (
     "decided_at",
 )
 _SCHEME_AT = LIABILITY_STATE_COLUMNS.index("scheme_id")
-_SETTLED = or_(LiabilityRow.status == "noticed", LiabilityRow.reviewed_at.is_not(None))
+_SETTLED = text(f"({LIABILITY_SETTLED})")
+_UNSETTLED = text(f"NOT ({LIABILITY_SETTLED})")
 _PSEUDONYM_AT = LIABILITY_STATE_COLUMNS.index("vrm_pseudonym")
 
 
@@ -483,10 +489,6 @@ def _save_liabilities(
     rows = (
         [r for r in decided if (r[_SCHEME_AT], r[_PSEUDONYM_AT]) not in kept] if kept else decided
     )
-    first_run = (
-        s.execute(select(LiabilityRow.id).where(LiabilityRow.charge_day == day).limit(1)).first()
-        is None
-    )
     # A re-run decides mostly the same rows again: they are updated in place (keeping their
     # ids), and only rows this run no longer decides are deleted.
     bulk_upsert(
@@ -495,12 +497,15 @@ def _save_liabilities(
         LIABILITY_STATE_COLUMNS,
         rows,
         key=("charge_day", "scheme_id", "key_epoch", "vrm_pseudonym"),
-        keep_where="liabilities.status = 'noticed' OR liabilities.reviewed_at IS NOT NULL",
+        keep_where=liability_settled_sql(LiabilityRow.__tablename__),
     )
-    if not first_run:  # the delete reads every row of the day: a first run has none to drop
+    # Finding rows of other runs reads every row of the day; counting them (on the unique
+    # key's index) tells whether there are any, and mostly there are none.
+    day_rows = s.scalar(select(func.count()).where(LiabilityRow.charge_day == day))
+    if day_rows != len(rows) + len(settled):
         s.execute(
             delete(LiabilityRow).where(
-                LiabilityRow.charge_day == day, ~_SETTLED, LiabilityRow.run_id != run_id
+                LiabilityRow.charge_day == day, _UNSETTLED, LiabilityRow.run_id != run_id
             )
         )
     return rows, {run for _, _, run in settled}

@@ -201,6 +201,16 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+def liability_settled_sql(table: str | None = None) -> str:
+    """SQL: a liability a person or a notice has settled, which charge runs do not decide
+    again (columns qualified by ``table`` where a statement names two)."""
+    at = f"{table}." if table else ""
+    return f"{at}status = 'noticed' OR {at}reviewed_at IS NOT NULL"
+
+
+LIABILITY_SETTLED = liability_settled_sql()
+
+
 class LiabilityRow(Base):
     """What a charge run decided for one vehicle, scheme and charge day.
 
@@ -217,6 +227,16 @@ class LiabilityRow(Base):
         UniqueConstraint("charge_day", "scheme_id", "key_epoch", "vrm_pseudonym"),
         # Few liabilities are billed to an Auto Pay account: a partial index leaves the many
         # others out of it, which a charge run writing a day's rows does not pay for.
+        # A re-run keeps the day's settled rows (noticed or reviewed) and must find them
+        # without reading the day's hundreds of thousands of rows; few rows are settled when a
+        # day is charged. Queries must spell the condition as `LIABILITY_SETTLED` does for
+        # SQLite to use the index.
+        Index(
+            "ix_liabilities_settled",
+            "charge_day",
+            sqlite_where=text(LIABILITY_SETTLED),
+            postgresql_where=text(LIABILITY_SETTLED),
+        ),
         Index(
             "ix_liabilities_account_id",
             "account_id",
