@@ -262,19 +262,16 @@ def import_register_file(ws: Workspace, kind: str, source: Path) -> RegisterImpo
 
 LIABILITY_STATE_COLUMNS = (
     "account_id",
-    "run_id",
-    "charge_day",
     "scheme_id",
-    "key_epoch",
     "vrm_pseudonym",
     "amount_pence",
     "status",
     "rule",
     "reason",
     "reads",
-    "read_ids",
-    "decided_at",
 )
+"""A run's rows for the `liabilities` table, as `_state_rows` builds them; the columns with one
+value for the whole run (`_run_constants`) are written apart."""
 _SCHEME_AT = LIABILITY_STATE_COLUMNS.index("scheme_id")
 _SETTLED = text(f"({LIABILITY_SETTLED})")
 _UNSETTLED = text(f"NOT ({LIABILITY_SETTLED})")
@@ -415,13 +412,7 @@ def run_stored(
             register_check=register_check or ws.settings.register_check,
             fetch=False,
         )
-        decided = _state_rows(
-            con,
-            run_id=run_id,
-            day=day,
-            key_epoch=epoch.epoch,
-            decided_at=now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
-        )
+        decided = _state_rows(con)
         ws.charge_evidence.write(
             con,
             "SELECT scheme_id, vehicle_key AS vrm_pseudonym, read_ids FROM liabilities",
@@ -433,7 +424,8 @@ def run_stored(
         con.close()
     with ws.writer():
         with ws.state.session() as s:
-            rows, kept_runs = _save_liabilities(s, decided, day=day, run_id=run_id)
+            constants = _run_constants(run_id=run_id, day=day, key_epoch=epoch.epoch, now=now)
+            rows, kept_runs = _save_liabilities(s, decided, day=day, constants=constants)
             refunds = save_charge_refunds(
                 s, result.refunds_due, day=day, key_epoch=epoch.epoch, run_id=run_id, now=now
             )
@@ -475,7 +467,11 @@ def run_stored(
 
 
 def _save_liabilities(
-    s: Session, decided: list[tuple[Any, ...]], *, day: date, run_id: str
+    s: Session,
+    decided: list[tuple[Any, ...]],
+    *,
+    day: date,
+    constants: dict[str, str | int | None],
 ) -> tuple[list[tuple[Any, ...]], set[str]]:
     """Save the run's rows for ``day``; returns those saved and the runs of the rows kept."""
     # A liability that already has a penalty notice, or that a person has reviewed, is settled
@@ -498,6 +494,7 @@ def _save_liabilities(
         rows,
         key=("charge_day", "scheme_id", "key_epoch", "vrm_pseudonym"),
         keep_where=liability_settled_sql(LiabilityRow.__tablename__),
+        constants=constants,
     )
     # Finding rows of other runs reads every row of the day; counting them (on the unique
     # key's index) tells whether there are any, and mostly there are none.
@@ -505,37 +502,42 @@ def _save_liabilities(
     if day_rows != len(rows) + len(settled):
         s.execute(
             delete(LiabilityRow).where(
-                LiabilityRow.charge_day == day, _UNSETTLED, LiabilityRow.run_id != run_id
+                LiabilityRow.charge_day == day,
+                _UNSETTLED,
+                LiabilityRow.run_id != constants["run_id"],
             )
         )
     return rows, {run for _, _, run in settled}
 
 
-def _state_rows(
-    con: duckdb.DuckDBPyConnection, *, run_id: str, day: date, key_epoch: int, decided_at: str
-) -> list[tuple[Any, ...]]:
+def _state_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     """The run's liabilities (the engine's `liabilities` view) as `liabilities` rows in storage
-    form (`LIABILITY_STATE_COLUMNS`), in the engine's order. Their read ids go to the run's
-    evidence file instead (`read_ids` is NULL: an update in place clears a row's older list).
+    form (`LIABILITY_STATE_COLUMNS`), in the engine's order.
 
     Built by DuckDB on the engine's own connection: a day has hundreds of thousands of rows,
-    and turning each into a dict and its read ids into JSON in Python cost more than the
-    decision.
+    and turning each into a dict in Python cost more than the decision.
     """
     return con.execute(
         f"""
-        SELECT account_id, $run_id, $day, scheme_id, $key_epoch, vehicle_key,
-               amount_pence::BIGINT, status, left(rule, 96), reason, reads::BIGINT,
-               NULL, $decided_at
+        SELECT account_id, scheme_id, vehicle_key, amount_pence::BIGINT, status,
+               left(rule, 96), reason, reads::BIGINT
         FROM liabilities {LIABILITY_ORDER}
-        """,
-        {
-            "run_id": run_id,
-            "day": day.isoformat(),
-            "key_epoch": key_epoch,
-            "decided_at": decided_at,
-        },
+        """
     ).fetchall()
+
+
+def _run_constants(
+    *, run_id: str, day: date, key_epoch: int, now: datetime
+) -> dict[str, str | int | None]:
+    """The `liabilities` columns one run writes alike in all its rows, in storage form. Read
+    ids go to the run's evidence file (NULL here: an update in place clears an older list)."""
+    return {
+        "run_id": run_id,
+        "charge_day": day.isoformat(),
+        "key_epoch": key_epoch,
+        "read_ids": None,
+        "decided_at": now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
+    }
 
 
 def list_liabilities(
