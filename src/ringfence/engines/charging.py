@@ -117,13 +117,15 @@ def _priced_sql(rules: DayRules) -> str:
     """
     on_time = price_sql(rules, vehicle="a", compliance="a.c", kinds="a.kinds")
     late = price_sql(rules, vehicle="a", compliance="a.c", kinds="a.kinds", paid_late="TRUE")
+    # The late price only for those the scheme charges: one price per sighting, not two.
     return f"""
-        SELECT * FROM (
-          SELECT a.vehicle_key, a.scheme_id, a.vrm, a.vrm_text, a.reads, a.confident_reads,
-                 a.best_confidence, a.first_seen_at, a.last_seen_at, a.is_sufficient,
-                 {on_time} AS p, {late} AS p_late
+        SELECT vehicle_key, scheme_id, vrm, vrm_text, reads, confident_reads,
+               best_confidence, first_seen_at, last_seen_at, is_sufficient, p, {late} AS p_late
+        FROM (
+          SELECT a.*, {on_time} AS p
           FROM ({seen_vehicles_sql("sightings", rules)}) a
-        ) WHERE p.status <> 'not_applicable'
+        ) a
+        WHERE p.status <> 'not_applicable'
     """
 
 
