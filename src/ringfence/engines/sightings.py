@@ -12,8 +12,8 @@ Inputs, registered on the connection as relations:
 
 Output: temp tables `camera_windows` (each camera's charging windows) and `sightings`, one
 row per (vehicle_key, scheme_id) with counts, first and last sighting and whether the evidence
-is enough to charge on (`read_ids_for` and `reads_of` list or sum up the reads behind chosen
-sightings: done only for the few that become liabilities, not for millions):
+is enough to charge on (`read_ids_for` lists and counts the reads behind chosen sightings: done
+only for the few that become liabilities, not for millions):
 
     at least `min_reads` reads at or above `min_confidence`, or one read at or above
     `single_read_confidence`.
@@ -96,25 +96,18 @@ def read_ids_for(
 ) -> None:
     """Temp table `sighting_reads(vehicle_key, scheme_id, read_ids, ...extra)` for the
     sightings in the relation `chosen(vehicle_key, scheme_id, ...)`: each id list in time
-    order, and ``extra`` aggregates (name to SQL over the read `r` and the chosen row `k`)."""
-    reads_of(con, chosen, "sighting_reads", {"read_ids": READ_IDS, **(extra or {})})
-
-
-def reads_of(
-    con: duckdb.DuckDBPyConnection, chosen: str, into: str, aggregates: Mapping[str, str]
-) -> None:
-    """Temp table ``into(vehicle_key, scheme_id, ...aggregates)``: the ``aggregates`` (name to
-    SQL over the read `r` and the chosen row `k`) of each chosen sighting's reads, that is, its
-    vehicle's reads in the scheme's charging windows. Run after `build_sightings`, whose
-    `camera_windows` it reuses; meant for the few sightings that become liabilities, not the
-    day's millions."""
+    order, and ``extra`` aggregates (name to SQL over the read `r` and the chosen row `k`) of
+    the same reads, that is, the vehicle's reads in the scheme's charging windows. Run after
+    `build_sightings`, whose `camera_windows` it reuses; meant for the few sightings that become
+    liabilities, not the day's millions."""
     # Joining the reads to the chosen (vehicle, scheme) pairs first means the window join sees
     # only their reads, and only under their own scheme (a vehicle chosen under one scheme is
     # mostly seen by cameras of another).
+    aggregates = {"read_ids": READ_IDS, **(extra or {})}
     columns = ", ".join(f"{sql} AS {name}" for name, sql in aggregates.items())
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {into} AS
+        CREATE OR REPLACE TEMP TABLE sighting_reads AS
         SELECT k.vehicle_key, k.scheme_id, {columns}
         FROM day_reads r
         JOIN {chosen} k USING (vehicle_key)
