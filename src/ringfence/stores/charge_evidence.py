@@ -22,8 +22,6 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 EvidenceKey = tuple[date, str, str, bytes]
@@ -63,10 +61,9 @@ class ChargeEvidence:
             path = self.path(day, run_id)
             if not path.exists():
                 continue
-            table = pq.read_table(path)
-            table = table.filter(
-                pc.is_in(table["vrm_pseudonym"], pa.array(sorted(pseudonyms), pa.binary()))
-            )
+            # The filter is applied as the file is read: a look-up of a few liabilities
+            # does not materialise the run's half a million id lists.
+            table = pq.read_table(path, filters=[("vrm_pseudonym", "in", sorted(pseudonyms))])
             for scheme_id, pseudonym, ids in zip(
                 table["scheme_id"].to_pylist(),
                 table["vrm_pseudonym"].to_pylist(),
