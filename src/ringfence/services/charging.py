@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ringfence.domain.observations import RegisterCheck
@@ -551,7 +551,8 @@ def list_liabilities(
             .limit(limit)
         )
         if status:
-            query = query.where(LiabilityRow.status == status)
+            # As a literal: the review queue's partial index serves only `status = 'review'`.
+            query = query.where(LiabilityRow.status == bindparam("s", status, literal_execute=True))
         rows = s.scalars(query).all()
     read_ids = liability_read_ids(
         ws.charge_evidence, ((r.id, r.evidence_key, r.read_ids) for r in rows)

@@ -237,6 +237,17 @@ class LiabilityRow(Base):
             sqlite_where=text(LIABILITY_SETTLED),
             postgresql_where=text(LIABILITY_SETTLED),
         ),
+        # The review queue is listed by people, a day at a time: its few rows get their own
+        # index, in listing order (queries must compare status with a literal, not a bound
+        # parameter, for SQLite to use it).
+        Index(
+            "ix_liabilities_review_queue",
+            "charge_day",
+            "scheme_id",
+            "id",
+            sqlite_where=text("status = 'review'"),
+            postgresql_where=text("status = 'review'"),
+        ),
         Index(
             "ix_liabilities_account_id",
             "account_id",
