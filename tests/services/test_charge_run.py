@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -183,3 +184,37 @@ def test_auto_pay_accounts_are_billed_by_month(simulated: Path, tmp_path: Path) 
     assert bill.account_id == "A-7"
     assert bill.amount_pence >= sum(pence for _, pence in owing)
     assert autopay_bills(ws, "2026-10") == []
+
+
+def test_runs_of_a_day_at_once_take_turns_and_leave_every_liability_its_evidence(
+    simulated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ringfence.stores.charge_evidence import ChargeEvidence
+
+    # Each run lingers after writing its evidence file: were runs not to take turns, every file
+    # would be written before the first run saved and removed the others' files.
+    write = ChargeEvidence.write
+
+    def slow_write(self: ChargeEvidence, *args: Any, **kwargs: Any) -> Path:
+        path = write(self, *args, **kwargs)
+        time.sleep(1)
+        return path
+
+    monkeypatch.setattr(ChargeEvidence, "write", slow_write)
+    ws = Workspace.open(tmp_path / "data")
+    import_cameras(ws, simulated / "cameras.csv")
+    ingest_file(ws, simulated / f"reads-{DAY}.parquet", now=NOW)
+    import_register_file(ws, "vehicles", simulated / "vehicles.parquet")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        runs = list(pool.map(lambda _: run_stored(ws, DAY, now=NOW), range(3)))
+    with ws.state.session() as s:
+        rows = s.scalars(select(LiabilityRow)).all()
+    # the last run to save decided every row, and its file is the one left
+    (last,) = {r.run_id for r in rows}
+    assert last in {r.run_id for r in runs}
+    assert [p.stem for p in (ws.data_dir / "charges" / DAY.isoformat()).iterdir()] == [last]
+    ids = liability_read_ids(ws.charge_evidence, [(r.id, r.evidence_key, r.read_ids) for r in rows])
+    assert rows and all(ids[r.id] for r in rows)

@@ -357,7 +357,24 @@ def run_stored(
 
     Clear VRMs are recovered from the vault only for sighted plates the register does not
     know, so that likely misreads can be matched to registered vehicles by their confusion key.
+    One run at a time (the `charge-run` lock): a run removes evidence files no row refers to,
+    which must not be another run's, written and not yet committed.
     """
+    with ws.lock("charge-run"):
+        return _run_stored(
+            ws, day, now=now, book=book, evidence_rule=evidence_rule, register_check=register_check
+        )
+
+
+def _run_stored(
+    ws: Workspace,
+    day: date,
+    *,
+    now: datetime,
+    book: SchemeBook | None,
+    evidence_rule: EvidenceRule | None,
+    register_check: RegisterCheck | None,
+) -> ChargeRun:
     started = time.perf_counter()
     book = book or load_scheme_book()
     files = ws.reads.files(day)

@@ -75,7 +75,8 @@ class ChargeEvidence:
 
     def prune(self, day: date, keep: Collection[str]) -> list[Path]:
         """Remove the day's files of runs not in ``keep`` (and any a failed write left);
-        returns what was removed."""
+        returns what was removed. Only while no other run can be writing one: stored runs hold
+        the `charge-run` lock from start to end."""
         folder = self.root / day.isoformat()
         if not folder.is_dir():
             return []
