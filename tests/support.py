@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -39,12 +40,31 @@ CAMERA_COLUMNS = [
 ]
 
 
-def write_cameras(path: Path, rows: list[tuple[object, ...]] = CAMERAS) -> Path:
+VEHICLE_COLUMNS = [
+    "vrm",
+    "vehicle_type",
+    "fuel",
+    "euro_standard",
+    "first_registered",
+    "tax_class",
+    "gross_weight_kg",
+    "seats",
+    "wheelchair_accessible",
+    "make",
+]
+"""The vehicle register's interchange columns (docs/formats.md)."""
+
+
+def write_csv(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> Path:
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(CAMERA_COLUMNS)
+        w.writerow(header)
         w.writerows(rows)
     return path
+
+
+def write_cameras(path: Path, rows: list[tuple[object, ...]] = CAMERAS) -> Path:
+    return write_csv(path, CAMERA_COLUMNS, rows)
 
 
 READ_COLUMNS = [

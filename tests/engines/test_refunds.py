@@ -6,43 +6,23 @@ day after). Payments are by VRM; the stateless run keys vehicles by their VRM.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
 from ringfence.services.charging import evaluate_files
+from support import VEHICLE_COLUMNS, write_csv
 
 DAY = "2026-11-24"  # Tuesday
 CAMERAS = (
     "camera_id,lat,lon,borough_gss,network,enforces,site_kind,commissioned_on,decommissioned_on\n"
     "CC1,51.51,-0.09,E09000001,cc_lez_2015,ccz;ulez;lez,cordon,2015-01-01,\n"
 )
-VEHICLE_COLUMNS = [
-    "vrm",
-    "vehicle_type",
-    "fuel",
-    "euro_standard",
-    "first_registered",
-    "tax_class",
-    "gross_weight_kg",
-    "seats",
-    "wheelchair_accessible",
-    "make",
-]
 PETROL = ["AB12CDE", "car", "petrol", "5", "2012-03-01", "standard", "1500", "5", "false", "Ford"]
 LATE = ["AB13CDE", "car", "petrol", "5", "2013-03-01", "standard", "1500", "5", "false", "Ford"]
 NOT_SEEN = ["AB14CDE", "car", "petrol", "5", "2014-03-01", "standard", "1500", "5", "false", "Ford"]
 TAXI = ["AB15CDE", "taxi", "diesel", "6", "2015-03-01", "standard", "1900", "5", "true", "LEVC"]
 BLURRED = ["AB16CDE", "car", "petrol", "5", "2016-03-01", "standard", "1500", "5", "false", "Kia"]
 """Seen once, with low confidence: too little to charge on, so held for review."""
-
-
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def refunds(tmp_path: Path, payments: list[list[str]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -54,16 +34,16 @@ def refunds(tmp_path: Path, payments: list[list[str]]) -> dict[tuple[str, str], 
     ] + [["blurred", "CC1", f"{DAY}T11:00:00Z", BLURRED[0], "0.50"]]
     (tmp_path / "cameras.csv").write_text(CAMERAS)
     result = evaluate_files(
-        reads=_write(
+        reads=write_csv(
             tmp_path / "reads.csv",
             ["read_id", "camera_id", "captured_at", "plate", "confidence"],
             reads,
         ),
         cameras=tmp_path / "cameras.csv",
-        vehicles=_write(
+        vehicles=write_csv(
             tmp_path / "vehicles.csv", VEHICLE_COLUMNS, [PETROL, LATE, NOT_SEEN, TAXI, BLURRED]
         ),
-        payments=_write(
+        payments=write_csv(
             tmp_path / "payments.csv",
             ["vrm", "scheme", "charge_day", "amount", "paid_at"],
             payments,

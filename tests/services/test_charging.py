@@ -16,24 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ringfence.services.charging import Evaluation, evaluate_files
+from support import VEHICLE_COLUMNS, write_csv
 
 CAMERAS = (
     "camera_id,lat,lon,borough_gss,network,enforces,site_kind,commissioned_on,decommissioned_on\n"
     "CC1,51.51,-0.09,E09000001,cc_lez_2015,ccz;ulez;lez,cordon,2015-01-01,\n"
     "OUT1,51.40,-0.30,E09000021,ulez_london_2023,ulez;lez,internal,2023-08-29,\n"
 )
-VEHICLE_COLUMNS = [
-    "vrm",
-    "vehicle_type",
-    "fuel",
-    "euro_standard",
-    "first_registered",
-    "tax_class",
-    "gross_weight_kg",
-    "seats",
-    "wheelchair_accessible",
-    "make",
-]
 PETROL_OK = [
     "AB12CDE",
     "car",
@@ -49,14 +38,6 @@ PETROL_OK = [
 DIESEL_OLD = ["LX09ABC", "car", "diesel", "4", "2009-05-01", "standard", "1700", "5", "false", "VW"]
 OLD_VAN = ["LN58XYZ", "van", "diesel", "4", "2008-11-01", "standard", "3000", "3", "false", "Ford"]
 HGV_OLD = ["LK05HGV", "hgv", "diesel", "3", "2005-06-01", "standard", "18000", "2", "false", "MAN"]
-
-
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def run(
@@ -76,33 +57,33 @@ def run(
     ]
     out = tmp_path / "liabilities.csv"
     evaluate_files(
-        reads=_write(
+        reads=write_csv(
             tmp_path / "reads.csv",
             ["read_id", "camera_id", "captured_at", "plate", "confidence"],
             read_rows,
         ),
         cameras=tmp_path / "cameras.csv",
-        vehicles=_write(tmp_path / "vehicles.csv", VEHICLE_COLUMNS, list(vehicles)),
-        payments=_write(
+        vehicles=write_csv(tmp_path / "vehicles.csv", VEHICLE_COLUMNS, list(vehicles)),
+        payments=write_csv(
             tmp_path / "payments.csv",
             ["vrm", "scheme", "charge_day", "amount", "paid_at"],
             payments,
         )
         if payments
         else None,
-        registrations=_write(
+        registrations=write_csv(
             tmp_path / "reg.csv", ["vrm", "kind", "scheme", "valid_from", "valid_to"], registrations
         )
         if registrations
         else None,
-        evidence=_write(
+        evidence=write_csv(
             tmp_path / "evidence.csv",
             ["vrm", "kind", "euro_standard", "recorded_by", "recorded_at"],
             evidence,
         )
         if evidence
         else None,
-        autopay=_write(
+        autopay=write_csv(
             tmp_path / "autopay.csv",
             ["account_id", "kind", "vrm", "valid_from", "valid_to"],
             autopay,
@@ -364,14 +345,14 @@ def _evaluate_with_payments(tmp_path: Path, **kwargs: Any) -> Evaluation:
         ["r2", "CC1", "2026-11-24T10:01:00Z", "AB12CDE", "0.96"],
     ]
     return evaluate_files(
-        reads=_write(
+        reads=write_csv(
             tmp_path / "reads.csv",
             ["read_id", "camera_id", "captured_at", "plate", "confidence"],
             reads,
         ),
         cameras=tmp_path / "cameras.csv",
-        vehicles=_write(tmp_path / "vehicles.csv", VEHICLE_COLUMNS, [PETROL_OK, DIESEL_OLD]),
-        payments=_write(
+        vehicles=write_csv(tmp_path / "vehicles.csv", VEHICLE_COLUMNS, [PETROL_OK, DIESEL_OLD]),
+        payments=write_csv(
             tmp_path / "payments.csv",
             ["vrm", "scheme", "charge_day", "amount", "paid_at"],
             PAYMENTS_WITH_REFUNDS,
