@@ -8,7 +8,6 @@ the reason shown, except under CI=true, where a missing server is a failure.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 
 from ringfence.services.cameras import import_cameras
 from ringfence.workspace import Workspace
-from support import write_cameras
+from support import fresh_pg_database, write_cameras
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 PG_ADMIN_URL = os.environ.get(
@@ -62,16 +61,8 @@ def pg_admin() -> Iterator[str]:
 @pytest.fixture
 def pg_url(pg_admin: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    import psycopg
-
-    name = f"ringfence_t_{uuid.uuid4().hex[:12]}"
-    admin = pg_admin.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = pg_admin.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_pg_database(pg_admin) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

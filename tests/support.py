@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 CAMERAS = [
     # camera_id, lat, lon, borough_gss, network, enforces, site_kind, commissioned, decommissioned
@@ -100,3 +103,30 @@ def write_reads(path: Path, rows: list[dict[str, object]]) -> Path:
         table = pa.Table.from_pylist([{k: r.get(k) for k in columns} for r in rows])
         pq.write_table(table, path)
     return path
+
+
+@contextmanager
+def fresh_pg_database(admin_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database (through the server at ``admin_url``), dropped after."""
+    import psycopg
+
+    name = f"ringfence_t_{uuid.uuid4().hex[:12]}"
+    admin = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def state_database(request: pytest.FixtureRequest, tmp: Path) -> Iterator[str]:
+    """The state URL for a fixture parametrized by database (`sqlite`, `postgresql`) at a scope
+    wider than one test, where the function-scoped `state_url` fixture cannot serve."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp / 'state.sqlite'}"
+        return
+    with fresh_pg_database(request.getfixturevalue("pg_admin")) as url:
+        yield url

@@ -7,7 +7,6 @@ tests then work on distinct notices, in file order, with the time-driven advance
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +27,7 @@ from ringfence.simulate import simulate
 from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow
 from ringfence.workspace import Workspace
+from support import state_database
 
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 DAY = date(2026, 11, 26)  # Thursday; charges payable until 29 November
@@ -56,22 +56,6 @@ def _vrms_by_pseudonym(ws: Workspace, sim: Path, day: date) -> dict[bytes, str]:
     return dict(zip(keys.pseudonymise(vrms), vrms, strict=True))
 
 
-def _database(request: pytest.FixtureRequest, tmp: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp / 'state.sqlite'}"
-        return
-    import psycopg
-
-    admin: str = request.getfixturevalue("pg_admin")
-    name = f"ringfence_t_{uuid.uuid4().hex[:12]}"
-    plain = admin.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{admin.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def _charge(
     tmp: Path, url: str, day: date, now: datetime, *, seed: int = 11
 ) -> tuple[Workspace, Path]:
@@ -90,7 +74,7 @@ def charged(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Charged]:
     tmp = tmp_path_factory.mktemp(f"pcn-{request.param}")
-    for url in _database(request, tmp):
+    with state_database(request, tmp) as url:
         ws, sim = _charge(tmp, url, DAY, CHARGED_AT)
         with ws.state.session() as s:
             paid = s.scalars(
@@ -359,7 +343,7 @@ def warning_day(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Workspace]:
     tmp = tmp_path_factory.mktemp(f"warn-{request.param}")
-    for url in _database(request, tmp):
+    with state_database(request, tmp) as url:
         ws, _ = _charge(tmp, url, WARNING_DAY, datetime(2023, 9, 14, 12, tzinfo=UTC))
         yield ws
         ws.close()

@@ -30,6 +30,7 @@ from ringfence.services.refunds import issue_refunds, list_refunds
 from ringfence.simulate import simulate
 from ringfence.stores.state import LiabilityRow, RefundRow
 from ringfence.workspace import Workspace
+from support import state_database
 
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 DAY = date(2026, 11, 26)  # Thursday; CC 18.00 on the day, 21.00 late until 29 November
@@ -44,22 +45,6 @@ class Day:
     tmp: Path
     overpaid: str
     """A vehicle with an unpaid CC charge, made to pay 21.00 on the day (3.00 too much)."""
-
-
-def _database(request: pytest.FixtureRequest, tmp: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp / 'state.sqlite'}"
-        return
-    import psycopg
-
-    admin: str = request.getfixturevalue("pg_admin")
-    name = f"ringfence_t_{uuid.uuid4().hex[:12]}"
-    plain = admin.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{admin.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _vehicles_with_one_never_seen(sim: Path) -> Path:
@@ -104,7 +89,7 @@ def day(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     tmp = tmp_path_factory.mktemp(f"refunds-{request.param}")
     sim = tmp / "sim"
     simulate(sim, day=DAY, seed=11, scale="tiny")
-    for url in _database(request, tmp):
+    with state_database(request, tmp) as url:
         ws = Workspace.open(tmp / "data", state_url=url)
         import_cameras(ws, sim / "cameras.csv")
         ingest_file(ws, sim / f"reads-{DAY}.parquet", now=CHARGED_AT)
