@@ -20,22 +20,10 @@ from ringfence.simulate.vehicles import (
     build_register,
 )
 from simulate.tiny_london import TinyDay
+from support import VEHICLE_COLUMNS
 
 AS_OF = dt.date(2026, 11, 26)
-COLUMNS = [
-    "vrm",
-    "vehicle_type",
-    "fuel",
-    "euro_standard",
-    "first_registered",
-    "tax_class",
-    "gross_weight_kg",
-    "seats",
-    "wheelchair_accessible",
-    "make",
-    "keeper_postcode_district",
-    "keeper_msoa21cd",
-]
+COLUMNS = [*VEHICLE_COLUMNS, "keeper_postcode_district", "keeper_msoa21cd"]
 
 
 @pytest.fixture(scope="module")
