@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from ringfence.services.cameras import import_cameras
+from ringfence.simulate import simulate
 from ringfence.workspace import Workspace
-from support import fresh_pg_database, write_cameras
+from support import SIMULATED_DAY, fresh_pg_database, write_cameras
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 PG_ADMIN_URL = os.environ.get(
@@ -70,6 +71,14 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state.sqlite'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(scope="session")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny simulated London day (`SIMULATED_DAY`, seed 11), shared: read it, do not add to it."""
+    out = tmp_path_factory.mktemp("sim")
+    simulate(out, day=SIMULATED_DAY, seed=11, scale="tiny")
+    return out
 
 
 @pytest.fixture

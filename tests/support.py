@@ -7,11 +7,15 @@ import json
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+SIMULATED_DAY = date(2026, 11, 26)
+"""The charge day (a Thursday) of the shared tiny simulation (the `simulated` fixture)."""
 
 CAMERAS = [
     # camera_id, lat, lon, borough_gss, network, enforces, site_kind, commissioned, decommissioned

@@ -13,20 +13,13 @@ from ringfence.errors import StateError
 from ringfence.services.cameras import import_cameras
 from ringfence.services.charging import evaluate_files, import_register_file, run_stored
 from ringfence.services.ingest import ingest_file
-from ringfence.simulate import simulate
 from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.state import LiabilityRow
 from ringfence.workspace import Workspace
+from support import SIMULATED_DAY
 
-DAY = date(2026, 11, 26)
+DAY = SIMULATED_DAY
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sim")
-    simulate(out, day=DAY, seed=11, scale="tiny")
-    return out
 
 
 def test_stored_run_matches_stateless_evaluation(

@@ -17,20 +17,13 @@ from ringfence.services.ingest import ingest_file
 from ringfence.services.penalties import issue_notices
 from ringfence.services.retention import run_retention
 from ringfence.services.review import review_liability
-from ringfence.simulate import simulate
 from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.state import LiabilityRow
 from ringfence.workspace import Workspace
+from support import SIMULATED_DAY
 
-DAY = date(2026, 11, 26)
+DAY = SIMULATED_DAY
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sim")
-    simulate(out, day=DAY, seed=11, scale="tiny")
-    return out
 
 
 @pytest.fixture
