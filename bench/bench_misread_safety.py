@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+from sqlalchemy import select
 
-from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.keys import pseudonym_sql
+from ringfence.stores.state import LiabilityRow
 from ringfence.workspace import Workspace
 
 HELD = "match:register_contradiction"
@@ -44,26 +44,23 @@ def main() -> None:
     epoch = ws.keys.epoch_for_day(day)
     assert epoch is not None
     inner, outer = ws.keys.keys(epoch.epoch).hmac_blocks()
-    with sqlite3.connect(work / "data" / "state.sqlite") as db:
-        rows = db.execute(
-            "SELECT vrm_pseudonym, scheme_id, status, rule, read_ids, id, run_id FROM liabilities "
-            "WHERE charge_day = ? AND status IN ('unpaid', 'review')",
-            (day.isoformat(),),
-        ).fetchall()
-    read_ids = liability_read_ids(
-        ws.charge_evidence,
-        ((r[5], (day, r[6], r[1], bytes(r[0])), json.loads(r[4]) if r[4] else None) for r in rows),
-    )
+    with ws.state.session() as s:
+        rows = s.scalars(
+            select(LiabilityRow).where(
+                LiabilityRow.charge_day == day, LiabilityRow.status.in_(("unpaid", "review"))
+            )
+        ).all()
+    read_ids = ws.charge_evidence.of_liabilities(rows)
     con = duckdb.connect()
     con.register(
         "charged",
         pa.table(
             {
-                "pseudonym": pa.array([bytes(r[0]) for r in rows], pa.binary()),
-                "scheme_id": [r[1] for r in rows],
-                "status": [r[2] for r in rows],
-                "rule": [r[3] for r in rows],
-                "read_ids": [read_ids[r[5]] for r in rows],
+                "pseudonym": pa.array([r.vrm_pseudonym for r in rows], pa.binary()),
+                "scheme_id": [r.scheme_id for r in rows],
+                "status": [r.status for r in rows],
+                "rule": [r.rule for r in rows],
+                "read_ids": [read_ids[r.id] for r in rows],
             }
         ),
     )

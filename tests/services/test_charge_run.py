@@ -13,7 +13,6 @@ from ringfence.errors import StateError
 from ringfence.services.cameras import import_cameras
 from ringfence.services.charging import evaluate_files, import_register_file, run_stored
 from ringfence.services.ingest import ingest_file
-from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.state import LiabilityRow
 from ringfence.workspace import Workspace
 from support import SIMULATED_DAY
@@ -92,7 +91,7 @@ def test_stored_run_matches_stateless_evaluation(
     listed = {
         (r["vrm"], r["scheme_id"]): r["read_ids"] for r in stateless.days[0].liabilities.to_pylist()
     }
-    ids = liability_read_ids(ws.charge_evidence, [(r.id, r.evidence_key, r.read_ids) for r in rows])
+    ids = ws.charge_evidence.of_liabilities(rows)
     assert {(by_pseudonym[r.vrm_pseudonym], r.scheme_id): ids[r.id] for r in rows} == listed
     assert [p.stem for p in (ws.data_dir / "charges" / DAY.isoformat()).iterdir()] == [again.run_id]
 
@@ -112,9 +111,7 @@ def test_settled_vehicles_reads_are_purged_after_the_payment_window(
     with ws.state.session() as s:
         liabilities = s.scalars(select(LiabilityRow)).all()
         kept = {r.vrm_pseudonym for r in liabilities if r.status in ("unpaid", "review")}
-        ids = liability_read_ids(
-            ws.charge_evidence, [(r.id, r.evidence_key, r.read_ids) for r in liabilities]
-        )
+        ids = ws.charge_evidence.of_liabilities(liabilities)
         assert all(ids.values())  # every liability's reads are listed in its run's file
         kept_reads = {
             rid for r in liabilities if r.status in ("unpaid", "review") for rid in ids[r.id]
@@ -209,5 +206,5 @@ def test_runs_of_a_day_at_once_take_turns_and_leave_every_liability_its_evidence
     (last,) = {r.run_id for r in rows}
     assert last in {r.run_id for r in runs}
     assert [p.stem for p in (ws.data_dir / "charges" / DAY.isoformat()).iterdir()] == [last]
-    ids = liability_read_ids(ws.charge_evidence, [(r.id, r.evidence_key, r.read_ids) for r in rows])
+    ids = ws.charge_evidence.of_liabilities(rows)
     assert rows and all(ids[r.id] for r in rows)

@@ -24,7 +24,6 @@ from ringfence.services.cameras import import_cameras
 from ringfence.services.charging import import_register_file, run_stored
 from ringfence.services.ingest import ingest_file
 from ringfence.simulate import simulate
-from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow
 from ringfence.workspace import Workspace
 from support import state_database
@@ -141,10 +140,7 @@ def test_the_clear_vrm_is_the_vehicles_and_the_evidence_its_liabilitys_reads(
 ) -> None:
     with charged.ws.state.session() as s:
         liabilities = {r.id: r for r in s.scalars(select(LiabilityRow))}
-    read_ids = liability_read_ids(
-        charged.ws.charge_evidence,
-        [(r.id, r.evidence_key, r.read_ids) for r in liabilities.values()],
-    )
+    read_ids = charged.ws.charge_evidence.of_liabilities(liabilities.values())
     for notice in _notices(charged.ws):
         assert notice.liability_id is not None
         liability = liabilities[notice.liability_id]

@@ -17,7 +17,6 @@ from ringfence.services.ingest import ingest_file
 from ringfence.services.penalties import issue_notices
 from ringfence.services.retention import run_retention
 from ringfence.services.review import review_liability
-from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.state import LiabilityRow
 from ringfence.workspace import Workspace
 from support import SIMULATED_DAY
@@ -94,9 +93,7 @@ def test_a_dismissed_liability_is_kept_on_re_runs_and_its_reads_are_purged(
         ).all()
         assert [r.id for r in again] == [row.id]  # kept once, not decided again beside it
     # its evidence is the first run's file, which the re-run must keep
-    (ids,) = liability_read_ids(
-        ws.charge_evidence, [(row.id, row.evidence_key, row.read_ids)]
-    ).values()
+    (ids,) = ws.charge_evidence.of_liabilities([row]).values()
     assert ids and row.run_id != _latest_run(ws)
     run_retention(ws, as_of=date(2026, 12, 1), now=NOW)
     files = ws.reads.files(DAY)

@@ -9,7 +9,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from ringfence.stores.charge_evidence import ChargeEvidence, liability_read_ids
+from ringfence.stores.charge_evidence import ChargeEvidence
+from ringfence.stores.state import LiabilityRow
 
 DAY = date(2026, 11, 26)
 
@@ -36,16 +37,28 @@ def test_a_runs_read_ids_are_found_by_liability(tmp_path: Path) -> None:
     assert found == {(DAY, "a1", "ulez", b"p1"): ["r1", "r2"], (DAY, "a1", "ccz", b"p1"): ["r3"]}
 
 
+def _liability(
+    liability_id: int, run_id: str, pseudonym: bytes, ids: list[str] | None
+) -> LiabilityRow:
+    return LiabilityRow(
+        id=liability_id,
+        charge_day=DAY,
+        run_id=run_id,
+        scheme_id="ulez",
+        vrm_pseudonym=pseudonym,
+        read_ids=ids,
+    )
+
+
 def test_rows_that_still_hold_their_ids_keep_them(tmp_path: Path) -> None:
     evidence = ChargeEvidence(tmp_path / "charges")
     _write(evidence, "b2", [("ulez", b"p1", ["r1"])])
-    ids = liability_read_ids(
-        evidence,
+    ids = evidence.of_liabilities(
         [
-            (1, (DAY, "b2", "ulez", b"p1"), None),  # in the run's file
-            (2, (DAY, "old", "ulez", b"p9"), ["x1", "x2"]),  # decided before the files
-            (3, (DAY, "gone", "ulez", b"p3"), None),  # its file is missing
-        ],
+            _liability(1, "b2", b"p1", None),  # in the run's file
+            _liability(2, "old", b"p9", ["x1", "x2"]),  # decided before the files
+            _liability(3, "gone", b"p3", None),  # its file is missing
+        ]
     )
     assert ids == {1: ["r1"], 2: ["x1", "x2"], 3: []}
 

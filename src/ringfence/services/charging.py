@@ -44,7 +44,6 @@ from ringfence.services.ingest import (
     parse_reads,
 )
 from ringfence.services.refunds import SavedRefunds, save_charge_refunds
-from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.keys import EpochKeys, pseudonym_sql
 from ringfence.stores.readstore import read_columns_sql, sql_list
 from ringfence.stores.state import (
@@ -571,9 +570,7 @@ def list_liabilities(
             # As a literal: the review queue's partial index serves only `status = 'review'`.
             query = query.where(LiabilityRow.status == bindparam("s", status, literal_execute=True))
         rows = s.scalars(query).all()
-    read_ids = liability_read_ids(
-        ws.charge_evidence, ((r.id, r.evidence_key, r.read_ids) for r in rows)
-    )
+    read_ids = ws.charge_evidence.of_liabilities(rows)
     return [
         {
             "id": r.id,

@@ -36,7 +36,6 @@ from ringfence.services.refunds import IssuedRefunds, issue_refunds
 from ringfence.services.reports import oversight_reports, transparency_reports, write_index
 from ringfence.services.retention import run_retention
 from ringfence.services.review import review_liability
-from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.readstore import LONDON, london_day_bounds
 from ringfence.stores.state import LiabilityRow
 from ringfence.workspace import Workspace
@@ -208,9 +207,7 @@ def _review_contradictions(
                 LiabilityRow.rule == "match:register_contradiction",
             )
         ).all()
-    held = liability_read_ids(
-        ws.charge_evidence, ((r.id, r.evidence_key, r.read_ids) for r in rows)
-    ).items()
+    held = ws.charge_evidence.of_liabilities(rows).items()
     outcomes: dict[str, int] = {"dismiss": 0, "charge": 0}
     if not held:
         return outcomes

@@ -43,7 +43,6 @@ from ringfence.domain.penalties import decide_appeal as decide_appeal_pcn
 from ringfence.domain.schemes import DayRules, SchemeBook, load_scheme_book
 from ringfence.errors import NotFoundError, StateError
 from ringfence.services.refunds import save_pcn_refund
-from ringfence.stores.charge_evidence import liability_read_ids
 from ringfence.stores.readstore import charge_day_of, sql_list
 from ringfence.stores.state import LiabilityRow, PenaltyNoticeRow
 from ringfence.workspace import Workspace
@@ -233,9 +232,7 @@ def issue_notices(
                 counts={"asked": len(wanted), "recovered": len(found)},
             )
             clear.update({(epoch, p): vrm for p, vrm in found.items()})
-        read_ids = liability_read_ids(
-            ws.charge_evidence, ((liab.id, liab.evidence_key, liab.read_ids) for liab in todo)
-        )
+        read_ids = ws.charge_evidence.of_liabilities(todo)
         reads = _reads_evidence(ws, day, [r for ids in read_ids.values() for r in ids])
         pcn_ids: list[str] = []
         pcns = warnings = unrecoverable = 0

@@ -24,6 +24,8 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from ringfence.stores.state import LiabilityRow
+
 EvidenceKey = tuple[date, str, str, bytes]
 """(charge day, run id, scheme id, vrm pseudonym): one liability's evidence."""
 
@@ -73,6 +75,16 @@ class ChargeEvidence:
                 found[(day, run_id, scheme_id, pseudonym)] = list(ids)
         return found
 
+    def of_liabilities(self, liabilities: Iterable[LiabilityRow]) -> dict[int, list[str]]:
+        """Each liability's read ids, by liability id: the row's own where it still holds them
+        (decided before these files), else its run's file's; [] where neither has them."""
+        rows = list(liabilities)
+        from_files = self.read_ids(r.evidence_key for r in rows if r.read_ids is None)
+        return {
+            r.id: list(r.read_ids) if r.read_ids is not None else from_files.get(r.evidence_key, [])
+            for r in rows
+        }
+
     def prune(self, day: date, keep: Collection[str]) -> list[Path]:
         """Remove the day's files of runs not in ``keep`` (and any a failed write left);
         returns what was removed. Only while no other run can be writing one: stored runs hold
@@ -86,17 +98,3 @@ class ChargeEvidence:
                 path.unlink()
                 removed.append(path)
         return removed
-
-
-def liability_read_ids(
-    evidence: ChargeEvidence, rows: Iterable[tuple[int, EvidenceKey, list[str] | None]]
-) -> dict[int, list[str]]:
-    """Each liability's read ids by liability id, from ``rows`` of (id, evidence key, the
-    row's own `read_ids`): the row's where it still holds them (decided before the evidence
-    files), else its run's file; [] where neither has them."""
-    rows = list(rows)
-    from_files = evidence.read_ids(key for _, key, ids in rows if ids is None)
-    return {
-        liability_id: list(ids) if ids is not None else from_files.get(key, [])
-        for liability_id, key, ids in rows
-    }
