@@ -12,6 +12,7 @@ import duckdb
 
 from ringfence.domain.reads import normalise_sql
 from ringfence.errors import InputError, SchemaError
+from ringfence.stores.readstore import relation_columns
 
 
 def _source(path: Path) -> str:
@@ -28,7 +29,7 @@ def _source(path: Path) -> str:
 
 
 def _columns(con: duckdb.DuckDBPyConnection, view: str, path: Path, need: tuple[str, ...]) -> None:
-    have = {r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()}
+    have = relation_columns(con, view)
     missing = [c for c in need if c not in have]
     if missing:
         raise SchemaError(f"{path}: missing columns {', '.join(missing)}")
@@ -87,7 +88,7 @@ def load_registrations(con: duckdb.DuckDBPyConnection, path: Path | None) -> int
         return 0
     con.execute(f"CREATE OR REPLACE TEMP VIEW reg_file AS SELECT * FROM {_source(path)}")
     _columns(con, "reg_file", path, ("vrm", "kind", "scheme", "valid_from", "valid_to"))
-    have = {r[0] for r in con.execute("DESCRIBE reg_file").fetchall()}
+    have = relation_columns(con, "reg_file")
     holder = "NULLIF(trim(CAST(holder_ref AS VARCHAR)), '')" if "holder_ref" in have else "NULL"
     con.execute(
         f"""

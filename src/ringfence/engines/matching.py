@@ -30,6 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from ringfence.domain.reads import confusion_key_sql
+from ringfence.stores.readstore import relation_columns
 
 Recover = Callable[[Sequence[bytes]], Mapping[bytes, str]]
 """Clear VRMs for vehicle keys the caller can decrypt (stored mode: the epoch's vault)."""
@@ -79,8 +80,11 @@ def finish_matching(con: duckdb.DuckDBPyConnection, pending: PendingMatch) -> in
     recovery was asked for."""
     if pending.recovered is not None:
         _set_texts(con, pending.recovered.result())
-    columns = {r[0] for r in con.execute("DESCRIBE register").fetchall()}
-    register_key = "confusion_key" if "confusion_key" in columns else confusion_key_sql("vrm")
+    register_key = (
+        "confusion_key"
+        if "confusion_key" in relation_columns(con, "register")
+        else confusion_key_sql("vrm")
+    )
     # Candidates carry their own vehicle key, so whether one is seen is a look-up in
     # `sightings` (a registered key there is an exact sighting), not a join back by VRM. The
     # look-up is an inner join so that the few candidates, not the day's sightings, are hashed.

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from ringfence.domain.schemes import DayRules, price_sql
 from ringfence.engines.register import seen_vehicles_sql
+from ringfence.stores.readstore import relation_columns
 
 REFUND_COLUMNS = (
     "vehicle_key",
@@ -44,7 +45,7 @@ def build_refunds_due(
 ) -> pa.Table:
     """Create `refunds_due` for ``day`` and return it (a few rows: only payments are read)."""
     _not_charged(con, day, rules)
-    vrm = "any_value(vrm)" if _has_column(con, "payments", "vrm") else "NULL::VARCHAR"
+    vrm = "any_value(vrm)" if "vrm" in relation_columns(con, "payments") else "NULL::VARCHAR"
     charging = [s for s, r in rules.items() if r.windows]
     charges_today = "scheme_id IN (" + ", ".join(f"'{s}'" for s in charging) + ")"
     con.execute(
@@ -115,10 +116,6 @@ _REASON = """
       ELSE 'no ' || scheme_id || ' charge on ' || charge_day
     END
 """
-
-
-def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    return any(r[0] == column for r in con.execute(f"DESCRIBE {table}").fetchall())
 
 
 def _not_charged(con: duckdb.DuckDBPyConnection, day: date, rules: dict[str, DayRules]) -> None:

@@ -14,6 +14,7 @@ from ringfence.domain.compliance import compliance_sql, latest_evidence_sql
 from ringfence.domain.reads import confusion_key_sql, normalise_sql
 from ringfence.domain.schemes import DayRules, registrations_sql
 from ringfence.errors import InputError, SchemaError
+from ringfence.stores.readstore import relation_columns
 
 VEHICLE_TYPES = ("car", "van", "minibus", "motorcycle", "hgv", "bus", "coach", "taxi", "phv")
 FUELS = ("petrol", "diesel", "electric", "hybrid_petrol", "hybrid_diesel", "other")
@@ -44,7 +45,7 @@ def load_register(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     normalised VRM. The confusion key is kept with the register (the import stores it) because
     every charge run matches possible misreads against all of it."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW register_file AS SELECT * FROM {_source(path)}")
-    columns = {r[0] for r in con.execute("DESCRIBE register_file").fetchall()}
+    columns = relation_columns(con, "register_file")
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise SchemaError(f"{path}: missing vehicle columns {', '.join(missing)}")

@@ -51,7 +51,7 @@ from ringfence.oversight.rings import (
     unwatched_exits,
     watched_links,
 )
-from ringfence.stores.readstore import charge_day_of, london_day_bounds
+from ringfence.stores.readstore import charge_day_of, london_day_bounds, relation_columns
 from ringfence.stores.state import AccessRequestRow, HotlistHitRow, PenaltyNoticeRow
 from ringfence.workspace import Workspace
 
@@ -118,7 +118,7 @@ def load_keepers(ws: Workspace, path: Path) -> pa.Table:
     )
     con = report_engine(ws)
     try:
-        columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        columns = relation_columns(con, f"SELECT * FROM {source}")
         if not {"vrm", "keeper_msoa21cd"} <= columns:
             raise InputError(f"{path}: a keepers file needs columns vrm and keeper_msoa21cd")
         return con.sql(

@@ -68,6 +68,11 @@ def sql_list(paths: Sequence[Path]) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
+def relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
+    """The column names of ``relation``: a table, a view, or a query in parentheses."""
+    return {str(r[0]) for r in con.execute(f"DESCRIBE {relation}").fetchall()}
+
+
 def charge_day_of(instant: datetime) -> date:
     return instant.astimezone(LONDON).date()
 
@@ -293,12 +298,9 @@ def read_columns_sql(
 ) -> str:
     """A select list of ``columns`` over ``files`` read with ``union_by_name``: a column added
     since every one of them was written (`ADDED_COLUMNS`) is NULL, not an error."""
-    present = {
-        str(r[0])
-        for r in con.execute(
-            f"DESCRIBE SELECT * FROM read_parquet({sql_list(files)}, union_by_name = true)"
-        ).fetchall()
-    }
+    present = relation_columns(
+        con, f"SELECT * FROM read_parquet({sql_list(files)}, union_by_name = true)"
+    )
     return ", ".join(
         c if c in present or c not in ADDED_COLUMNS else f"NULL::{ADDED_COLUMNS[c]} AS {c}"
         for c in columns
