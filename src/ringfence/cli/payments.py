@@ -14,6 +14,7 @@ from ringfence.cli._common import (
     JsonOption,
     at_or_now,
     emit_json,
+    emit_rows,
     open_workspace,
     out,
     parse_date,
@@ -87,18 +88,10 @@ def refunds_command(
     ws = open_workspace(data_dir)
     on = parse_date(day) if day else None
     rows = run_or_exit(lambda: list_refunds(ws, day=on, status=status))
-    if as_json:
-        emit_json(rows)
-        return
     cols = ["id", "charge_day", "scheme_id", "vrm", "refund_pence", "status", "reason"]
     pence = sum(p for r in rows if isinstance(p := r["refund_pence"], int))
-    out.print(
-        table(
-            f"Refunds{f' for {day}' if day else ''} ({len(rows)}, {pence / 100:,.2f} GBP)",
-            cols,
-            [[r[c] for c in cols] for r in rows],
-        )
-    )
+    title = f"Refunds{f' for {day}' if day else ''} ({len(rows)}, {pence / 100:,.2f} GBP)"
+    emit_rows(rows, cols, title, as_json)
 
 
 @app.command("refund-issue")
