@@ -645,8 +645,13 @@ def price(
     )
 
 
+def pounds(pence: int) -> str:
+    """An amount as the interchange files write it: pounds with two decimals (`12.50`)."""
+    return f"{pence // 100}.{pence % 100:02d}"
+
+
 def _pounds(pence: int) -> str:
-    return f"GBP {pence // 100}.{pence % 100:02d}"
+    return f"GBP {pounds(pence)}"
 
 
 # --- SQL ------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ringfence.domain.observations import RegisterCheck
-from ringfence.domain.schemes import SchemeBook, load_scheme_book
+from ringfence.domain.schemes import SchemeBook, load_scheme_book, pounds
 from ringfence.engines.accounts import (
     load_autopay,
     load_evidence,
@@ -142,7 +142,7 @@ def write_liabilities(out: Path, tables: Sequence[pa.Table]) -> None:
     """Liabilities in the interchange form: CSV (amount in pounds) or Parquet by suffix."""
 
     def as_csv(r: dict[str, Any]) -> list[object]:
-        amount = _pounds(int(r["amount_pence"]))
+        amount = pounds(int(r["amount_pence"]))
         ids = ";".join(r["read_ids"])
         return [
             r["vrm"],
@@ -176,8 +176,8 @@ def write_refunds(out: Path, tables: Sequence[pa.Table]) -> None:
     ]
 
     def as_csv(r: dict[str, Any]) -> list[object]:
-        pounds = [_pounds(int(r[k])) for k in ("paid_pence", "due_pence", "refund_pence")]
-        return [r["vrm"], r["scheme"], r["charge_day"], *pounds, r["reason"]]
+        amounts = [pounds(int(r[k])) for k in ("paid_pence", "due_pence", "refund_pence")]
+        return [r["vrm"], r["scheme"], r["charge_day"], *amounts, r["reason"]]
 
     _write_interchange(out, rows, REFUND_OUT_COLUMNS, as_csv)
 
@@ -196,10 +196,6 @@ def _write_interchange(
         w = csv.writer(fh)
         w.writerow(header)
         w.writerows(as_csv(r) for r in rows)
-
-
-def _pounds(pence: int) -> str:
-    return f"{pence // 100}.{pence % 100:02d}"
 
 
 # -- stored mode ----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from ringfence.audit import VerifyReport, verify
+from ringfence.domain.schemes import pounds
 from ringfence.domain.vrm import normalise
 from ringfence.errors import ConfigError
 from ringfence.services.cameras import CameraImport, import_cameras
@@ -264,12 +265,12 @@ def _simulate_payments(ws: Workspace, incoming: Path, day: date, *, seed: int) -
             if rng.random() < PAYING_SHARE and pseudonym in by_pseudonym:
                 # Some pay too much (the CC late rate on the day): the difference is refunded.
                 amount = pence + (OVERPAID_PENCE if mistakes.random() < OVERPAYING_SHARE else 0)
-                out.writerow([by_pseudonym[pseudonym], scheme, day, _pounds(amount), paid_at])
+                out.writerow([by_pseudonym[pseudonym], scheme, day, pounds(amount), paid_at])
         # Some pay ahead for a trip they then do not make: refunded in full.
         liable = {by_pseudonym.get(p) for p, _, _ in unpaid}
         stayed_home = [v for v in vrms if v not in liable]
         for vrm in mistakes.sample(stayed_home, min(NOT_DRIVEN, len(stayed_home))):
-            out.writerow([vrm, "ccz", day, _pounds(CC_PENCE), paid_at])
+            out.writerow([vrm, "ccz", day, pounds(CC_PENCE), paid_at])
     return path
 
 
@@ -277,10 +278,6 @@ OVERPAYING_SHARE = 0.03
 OVERPAID_PENCE = 300  # the CC late rate's surcharge
 NOT_DRIVEN = 5
 CC_PENCE = 1800
-
-
-def _pounds(pence: int) -> str:
-    return f"{pence // 100}.{pence % 100:02d}"
 
 
 def _example_lookup(ws: Workspace, incoming: Path, day: date) -> Lookup | None:
