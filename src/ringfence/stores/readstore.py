@@ -69,7 +69,7 @@ def sql_list(paths: Sequence[Path]) -> str:
 
 
 def relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
-    """The column names of ``relation``: a table, a view, or a query in parentheses."""
+    """The column names of ``relation``: a table, a view, or a query (`SELECT ...`)."""
     return {str(r[0]) for r in con.execute(f"DESCRIBE {relation}").fetchall()}
 
 
