@@ -89,7 +89,8 @@ def test_stored_run_matches_stateless_evaluation(
     # Each liability's reads are in the run's evidence file (the row's own list is cleared),
     # as stateless evaluation lists them; the first run's file is gone with its rows.
     listed = {
-        (r["vrm"], r["scheme_id"]): r["read_ids"] for r in stateless.days[0].liabilities.to_pylist()
+        (r["vrm"], r["scheme_id"]): sorted(r["read_ids"])
+        for r in stateless.days[0].liabilities.to_pylist()
     }
     ids = ws.charge_evidence.of_liabilities(rows)
     assert {(by_pseudonym[r.vrm_pseudonym], r.scheme_id): ids[r.id] for r in rows} == listed

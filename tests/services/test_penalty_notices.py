@@ -376,3 +376,15 @@ def test_rerunning_a_charged_day_keeps_noticed_liabilities(tmp_path: Path) -> No
     again = penalties.issue_notices(ws, DAY, now=ISSUE_AT, by="operator:test")
     assert again.pcns + again.warnings == 0 and report.pcns > 0
     ws.close()
+
+
+def test_an_evidence_pack_lists_its_reads_in_time_order_and_names_the_missing() -> None:
+    # A run's evidence file lists each liability's reads as a set, here against time order.
+    reads = {
+        "a": {"read_id": "a", "captured_at": "2026-11-26T09:00:00.500000+00:00"},
+        "b": {"read_id": "b", "captured_at": "2026-11-26T08:00:00+00:00"},
+        "c": {"read_id": "c", "captured_at": "2026-11-26T09:00:00+00:00"},
+    }
+    pack = penalties._pack_reads(["a", "gone", "c", "b"], reads)
+    assert [r["read_id"] for r in pack["reads"]] == ["b", "c", "a"]
+    assert pack["missing_read_ids"] == ["gone"]

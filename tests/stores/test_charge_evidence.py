@@ -27,13 +27,14 @@ def _write(evidence: ChargeEvidence, run_id: str, rows: list[tuple[str, bytes, l
 def test_a_runs_read_ids_are_found_by_liability(tmp_path: Path) -> None:
     evidence = ChargeEvidence(tmp_path / "charges")
     path = _write(
-        evidence, "a1", [("ulez", b"p1", ["r1", "r2"]), ("ccz", b"p1", ["r3"]), ("ulez", b"p2", [])]
+        evidence, "a1", [("ulez", b"p1", ["r2", "r1"]), ("ccz", b"p1", ["r3"]), ("ulez", b"p2", [])]
     )
     assert path == tmp_path / "charges" / "2026-11-26" / "a1.parquet"
     assert pq.read_schema(path).names == ["scheme_id", "vrm_pseudonym", "read_ids"]
     found = evidence.read_ids(
         [(DAY, "a1", "ulez", b"p1"), (DAY, "a1", "ccz", b"p1"), (DAY, "zz", "ulez", b"p1")]
     )
+    # a run writes its lists as sets; a look-up gives them sorted, whatever the file's order
     assert found == {(DAY, "a1", "ulez", b"p1"): ["r1", "r2"], (DAY, "a1", "ccz", b"p1"): ["r3"]}
 
 

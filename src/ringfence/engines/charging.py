@@ -169,7 +169,8 @@ def run_charge_day(
     entry the cameras' make and type observations contradict. The liabilities are left in the
     temp view `liabilities` (order them by `LIABILITY_ORDER`); with ``fetch`` false, the result's
     table is empty and a caller that stores them reads the view instead (hundreds of thousands
-    of rows need not pass through Arrow)."""
+    of rows need not pass through Arrow), and each liability's `read_ids` are in no particular
+    order (a fetched result lists them in time order)."""
     rules = day_rules(book, day)
     _windows(con, rules)
     build_sightings(con, evidence_rule or EvidenceRule())
@@ -192,7 +193,8 @@ def run_charge_day(
     refunds_due = build_refunds_due(con, day, rules)
     check = register_check or packaged_register_check()
     con.execute(f"CREATE OR REPLACE TEMP TABLE vote_chosen AS {vote_chosen_sql(check)}")
-    read_ids_for(con, "vote_chosen", vote_counts(check))
+    # A stored run (not fetched) keeps its lists as sets: see `sightings.READ_IDS`.
+    read_ids_for(con, "vote_chosen", vote_counts(check), in_order=fetch)
     contradicted = hold_contradicted(con, check)
     decided = [f"d.{c}" for c in LIABILITY_COLUMNS if c not in ("reason", "read_ids")]
     con.execute(

@@ -12,7 +12,7 @@ reference is opaque (`keeper:<first 12 hex of the pseudonym>`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -175,6 +175,18 @@ def _reads_evidence(ws: Workspace, day: date, read_ids: Sequence[str]) -> dict[s
     }
 
 
+def _pack_reads(
+    read_ids: Sequence[str], reads: Mapping[str, Mapping[str, Any]]
+) -> dict[str, list[Any]]:
+    """An evidence pack's reads, in capture-time order (a run lists them as a set), and the ids
+    of any no longer in the store."""
+    found = [reads[r] for r in read_ids if r in reads]
+    return {
+        "reads": sorted(found, key=lambda read: (read["captured_at"], read["read_id"])),
+        "missing_read_ids": [r for r in read_ids if r not in reads],
+    }
+
+
 def _check_window(book: SchemeBook, day: date, today: date) -> dict[str, DayRules]:
     rules = {s: r for s in book.scheme_ids() if (r := book.day_rules(s, day)) is not None}
     if not rules:
@@ -250,8 +262,7 @@ def issue_notices(
                 "charge_amount_pence": liab.amount_pence,
                 "rule": liab.rule,
                 "reason": liab.reason,
-                "reads": [reads[r] for r in read_ids[liab.id] if r in reads],
-                "missing_read_ids": [r for r in read_ids[liab.id] if r not in reads],
+                **_pack_reads(read_ids[liab.id], reads),
             }
             issue = issue_warning if day_rules.in_warning_period else issue_pcn
             pcn = issue(

@@ -8,11 +8,12 @@ writes them with DuckDB, in parallel, as the documented file
     <data-dir>/charges/<charge day>/<run id>.parquet
         scheme_id        VARCHAR
         vrm_pseudonym    BLOB     (the liability's keyed plate, as in the read store)
-        read_ids         VARCHAR[] (in capture-time order)
+        read_ids         VARCHAR[] (a set: in no particular order)
 
 and the liability row (which carries its `run_id`) points to it. The file is written before
 the run's rows are committed; once they are, the files of runs that no row refers to any more
 are removed (`prune`). Rows decided before this store existed keep their ids in the row.
+Look-ups give each list sorted by read id; evidence packs order the reads by capture time.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class ChargeEvidence:
                 table["read_ids"].to_pylist(),
                 strict=True,
             ):
-                found[(day, run_id, scheme_id, pseudonym)] = list(ids)
+                found[(day, run_id, scheme_id, pseudonym)] = sorted(ids)
         return found
 
     def of_liabilities(self, liabilities: Iterable[LiabilityRow]) -> dict[int, list[str]]:
