@@ -7,6 +7,10 @@ explanations, saving liabilities) and the limit: one hand-written query of the c
 (reads in the scheme windows grouped by vehicle, joined to the keyed register, priced by the
 same SQL). Reports both times, their ratio, and the peak RSS of the process.
 
+The product is timed twice: as the day's first run (its liabilities and evidence files removed
+before; every row is inserted), which is how a day is charged, and as a re-run over its own
+rows (updated in place), as after late reads or payments. `ratio` is the first run's.
+
 Usage: python bench/bench_charging.py [--work bench/out/work]
 """
 
@@ -16,14 +20,17 @@ import argparse
 import json
 import resource
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+
+from sqlalchemy import delete
 
 from ringfence.domain.compliance import compliance_sql
 from ringfence.domain.schemes import load_scheme_book, price_sql
 from ringfence.services.charging import ChargeRun, import_register_file, run_stored
 from ringfence.stores.keys import pseudonym_sql
 from ringfence.stores.readstore import sql_list
+from ringfence.stores.state import LiabilityRow
 from ringfence.workspace import Workspace
 
 
@@ -36,13 +43,16 @@ def main() -> None:
     import_register_file(ws, "vehicles", args.work / "incoming" / "vehicles.parquet")
     now = datetime.now(UTC)
 
-    def product() -> tuple[float, ChargeRun]:
+    def product(*, first: bool) -> tuple[float, ChargeRun]:
+        if first:
+            forget_day(ws, day)
         started = time.perf_counter()
         result = run_stored(ws, day, now=now)
         return time.perf_counter() - started, result
 
-    ours, run = product()
+    first, run = product(first=True)
     rss_after_ours = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rerun, _ = product(first=False)
 
     # The limit: the same core computation as one hand-written query, same files, same engine.
     book = load_scheme_book()
@@ -93,8 +103,8 @@ def main() -> None:
 
     # Alternate, twice each, and keep each side's best: caches and the OS warm up over runs.
     limit, limit_rows = hand_written()
-    again, _ = product()
-    ours = min(ours, again)
+    first = min(first, product(first=True)[0])
+    rerun = min(rerun, product(first=False)[0])
     limit = min(limit, hand_written()[0])
     results = {
         "charge_day": day.isoformat(),
@@ -104,9 +114,11 @@ def main() -> None:
         "liabilities_by_status": run.by_status,
         "misreads_absorbed": run.misreads_absorbed,
         "vault_lookups": run.vault_lookups,
-        "ringfence_seconds": round(ours, 2),
+        "ringfence_seconds": round(first, 2),
         "hand_written_query_seconds": round(limit, 2),
-        "ratio": round(ours / limit, 2),
+        "ratio": round(first / limit, 2),
+        "rerun_seconds": round(rerun, 2),
+        "rerun_ratio": round(rerun / limit, 2),
         "peak_rss_mb_after_ringfence": round(rss_after_ours),
         "limit_statuses": sorted(limit_rows),
     }
@@ -114,6 +126,15 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "charging-full.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(json.dumps(results, indent=2, default=str))
+
+
+def forget_day(ws: Workspace, day: date) -> None:
+    """Remove a day's liabilities and evidence files, so that the next run is the day's first
+    (a day is charged once; a re-run, after late reads or payments, updates rows in place)."""
+    with ws.writer(), ws.state.session() as s:
+        s.execute(delete(LiabilityRow).where(LiabilityRow.charge_day == day))
+        s.commit()
+    ws.charge_evidence.prune(day, set())
 
 
 if __name__ == "__main__":
