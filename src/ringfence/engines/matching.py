@@ -78,52 +78,55 @@ def start_matching(
 def finish_matching(con: duckdb.DuckDBPyConnection, pending: PendingMatch) -> int:
     """Complete `unmatched` with each sighting's `match` and candidates; returns how many keys
     recovery was asked for."""
-    if pending.recovered is not None:
-        _set_texts(con, pending.recovered.result())
+    _register_texts(con, pending.recovered.result() if pending.recovered is not None else {})
     register_key = (
         "confusion_key"
         if "confusion_key" in relation_columns(con, "register")
         else confusion_key_sql("vrm")
     )
-    # Candidates carry their own vehicle key, so whether one is seen is a look-up in
-    # `sightings` (a registered key there is an exact sighting), not a join back by VRM. The
-    # look-up is an inner join so that the few candidates, not the day's sightings, are hashed.
+    # Texts and candidates are a vehicle's, whatever the scheme: worked out once per vehicle
+    # key (a misread is mostly seen under two schemes). Candidates carry their own vehicle key,
+    # so whether one is seen is a look-up in `sightings` (a registered key there is an exact
+    # sighting), not a join back by VRM; the look-up is an inner join so that the few
+    # candidates, not the day's sightings, are hashed.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE unmatched AS
-        WITH keyed AS (
-          SELECT vehicle_key, scheme_id, {confusion_key_sql("vrm_text")} AS confusion_key
-          FROM unmatched WHERE vrm_text IS NOT NULL
+        WITH texts AS (
+          SELECT vehicle_key, vrm_text, {confusion_key_sql("vrm_text")} AS confusion_key
+          FROM (SELECT DISTINCT vehicle_key, vrm_text FROM unmatched WHERE vrm_text IS NOT NULL
+                UNION ALL
+                SELECT vehicle_key, vrm_text FROM recovered)
         ), candidates AS (
-          SELECT u.vehicle_key, u.scheme_id, k.vrm, k.vehicle_key AS candidate_key
-          FROM keyed u
+          SELECT t.vehicle_key, k.vrm, k.vehicle_key AS candidate_key
+          FROM texts t
           JOIN (SELECT vrm, vehicle_key, {register_key} AS confusion_key FROM register) k
             USING (confusion_key)
-        ), seen AS (
-          SELECT DISTINCT c.vehicle_key, c.scheme_id
-          FROM candidates c
-          JOIN sightings s ON s.vehicle_key = c.candidate_key AND s.scheme_id = c.scheme_id
         ), near AS (
-          SELECT c.vehicle_key, c.scheme_id, list(c.vrm ORDER BY c.vrm) AS candidates,
-                 bool_or(seen.vehicle_key IS NOT NULL) AS candidate_seen
-          FROM candidates c
-          LEFT JOIN seen USING (vehicle_key, scheme_id)
-          GROUP BY c.vehicle_key, c.scheme_id
+          SELECT vehicle_key, list(vrm ORDER BY vrm) AS candidates
+          FROM candidates GROUP BY vehicle_key
+        ), seen AS (
+          SELECT DISTINCT c.vehicle_key, s.scheme_id
+          FROM candidates c JOIN sightings s ON s.vehicle_key = c.candidate_key
         )
-        SELECT s.*,
-               CASE WHEN n.candidate_seen THEN 'absorbed'
+        SELECT s.* REPLACE (coalesce(s.vrm_text, t.vrm_text) AS vrm_text),
+               CASE WHEN seen.vehicle_key IS NOT NULL THEN 'absorbed'
                     WHEN n.candidates IS NOT NULL THEN 'confusion'
                     ELSE 'unregistered' END AS match,
                n.candidates
         FROM unmatched s
-        LEFT JOIN near n ON n.vehicle_key = s.vehicle_key AND n.scheme_id = s.scheme_id
+        LEFT JOIN texts t USING (vehicle_key)
+        LEFT JOIN near n USING (vehicle_key)
+        LEFT JOIN seen ON seen.vehicle_key = s.vehicle_key AND seen.scheme_id = s.scheme_id
         """
     )
+    con.unregister("recovered")
     return pending.asked
 
 
-def _set_texts(con: duckdb.DuckDBPyConnection, clear: Mapping[bytes, str]) -> None:
-    """Set `unmatched.vrm_text` where the caller could not give it.
+def _register_texts(con: duckdb.DuckDBPyConnection, clear: Mapping[bytes, str]) -> None:
+    """Relation `recovered(vehicle_key, vrm_text)`: the clear VRMs the caller recovered where
+    `unmatched.vrm_text` is NULL.
 
     Only these can be misreads matched by confusion key, and only sighted ones (in a scheme's
     charging hours at its cameras) can be charged or reviewed: asking after grouping keeps
@@ -138,8 +141,3 @@ def _set_texts(con: duckdb.DuckDBPyConnection, clear: Mapping[bytes, str]) -> No
             }
         ),
     )
-    con.execute(
-        "UPDATE unmatched SET vrm_text = r.vrm_text FROM recovered r "
-        "WHERE unmatched.vehicle_key = r.vehicle_key"
-    )
-    con.unregister("recovered")
