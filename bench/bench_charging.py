@@ -5,7 +5,8 @@ run over the same files: `run_stored` (the product: sightings, misread safety, r
 with vault look-ups for unknown plates, compliance, tariffs, registrations, payments,
 explanations, saving liabilities) and the limit: one hand-written query of the core computation
 (reads in the scheme windows grouped by vehicle and scheme, joined to the keyed register, priced
-by the same SQL; one pass over the reads and the register). Reports both times, their ratio, and the peak RSS of the process.
+by the same SQL; one pass over the reads and the register). Reports both times, their ratio,
+and the peak RSS of the process.
 
 The product is timed twice: as the day's first run (its liabilities and evidence files removed
 before; every row is inserted), which is how a day is charged, and as a re-run over its own
