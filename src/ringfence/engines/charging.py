@@ -261,9 +261,10 @@ def _decide(con: duckdb.DuckDBPyConnection, day: date) -> None:
                        AND (valid_to IS NULL OR valid_to >= DATE '{day}')) ap
                  ON ap.vehicle_key = pr.vehicle_key
           UNION ALL BY NAME
-          SELECT u.*, NULL AS vrm, NULL AS p, NULL AS p_late, NULL AS account_id,
-                 FALSE AS is_paid, 0 AS paid_pence
-          FROM unmatched u
+          SELECT s.* REPLACE (u.vrm_text AS vrm_text), u.match, u.candidates, NULL AS vrm,
+                 NULL AS p, NULL AS p_late, NULL AS account_id, FALSE AS is_paid,
+                 0 AS paid_pence
+          FROM unmatched u JOIN sightings s USING (vehicle_key, scheme_id)
           WHERE u.match = 'confusion' OR (u.match = 'unregistered' AND u.is_sufficient)
         )
         SELECT vehicle_key, coalesce(vrm, vrm_text) AS vrm, scheme_id,

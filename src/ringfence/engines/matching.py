@@ -6,7 +6,9 @@ compute it for millions of registered VRMs). Where a sighting's `vrm_text` is NU
 keeps no clear VRM with the reads), the caller's `Recover` gives it: the vault in stored mode.
 
 Sightings of registered vehicles (`exact`) are priced by the charge run directly against the
-register. This builds temp table `unmatched`: every other sighting, with `match` =
+register. This builds temp table `unmatched(vehicle_key, scheme_id, vrm_text, is_sufficient,
+match, candidates)`: every other sighting (the rest of each is in `sightings`: most are read
+again only to be counted, so they are not copied), with `match` =
 
 - `absorbed`: not registered, but its text shares a confusion key (O/0/D/Q, I/1, ...) with a
   registered vehicle that is itself seen under the same scheme that day: a misread of a vehicle
@@ -61,7 +63,8 @@ def start_matching(
     # thousand sightings that need recovery and confusion matching; registered ones are not
     # copied anywhere.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE unmatched AS SELECT s.* FROM sightings s "
+        "CREATE OR REPLACE TEMP TABLE unmatched AS "
+        "SELECT s.vehicle_key, s.scheme_id, s.vrm_text, s.is_sufficient FROM sightings s "
         "ANTI JOIN register g ON g.vehicle_key = s.vehicle_key"
     )
     if recover is None:
@@ -109,7 +112,8 @@ def finish_matching(con: duckdb.DuckDBPyConnection, pending: PendingMatch) -> in
           SELECT DISTINCT c.vehicle_key, s.scheme_id
           FROM candidates c JOIN sightings s ON s.vehicle_key = c.candidate_key
         )
-        SELECT s.* REPLACE (coalesce(s.vrm_text, t.vrm_text) AS vrm_text),
+        SELECT s.vehicle_key, s.scheme_id, coalesce(s.vrm_text, t.vrm_text) AS vrm_text,
+               s.is_sufficient,
                CASE WHEN seen.vehicle_key IS NOT NULL THEN 'absorbed'
                     WHEN n.candidates IS NOT NULL THEN 'confusion'
                     ELSE 'unregistered' END AS match,
