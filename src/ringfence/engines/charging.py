@@ -120,7 +120,7 @@ def _priced_sql(rules: DayRules) -> str:
     # The late price only for those the scheme charges: one price per sighting, not two.
     return f"""
         SELECT vehicle_key, scheme_id, vrm, vrm_text, reads, confident_reads,
-               best_confidence, first_seen_at, last_seen_at, is_sufficient, p, {late} AS p_late
+               best_confidence, is_sufficient, p, {late} AS p_late
         FROM (
           SELECT a.*, {on_time} AS p
           FROM ({seen_vehicles_sql("sightings", rules)}) a
@@ -193,8 +193,11 @@ def run_charge_day(
     refunds_due = build_refunds_due(con, day, rules)
     check = register_check or packaged_register_check()
     con.execute(f"CREATE OR REPLACE TEMP TABLE vote_chosen AS {vote_chosen_sql(check)}")
-    # A stored run (not fetched) keeps its lists as sets: see `sightings.READ_IDS`.
-    read_ids_for(con, "vote_chosen", vote_counts(check), in_order=fetch)
+    # A stored run (not fetched) keeps its lists as sets: see `sightings.READ_IDS`. The first
+    # sighting's time is for the explanation: worked out here for the liabilities only, not in
+    # the scan for every sighting.
+    first_seen = {"first_seen_at": "min(r.captured_at)"}
+    read_ids_for(con, "vote_chosen", {**vote_counts(check), **first_seen}, in_order=fetch)
     contradicted = hold_contradicted(con, check)
     decided = [f"d.{c}" for c in LIABILITY_COLUMNS if c not in ("reason", "read_ids")]
     con.execute(
@@ -269,7 +272,7 @@ def _decide(con: duckdb.DuckDBPyConnection, day: date) -> None:
         )
         SELECT vehicle_key, coalesce(vrm, vrm_text) AS vrm, scheme_id,
                DATE '{day}' AS charge_day, reads, confident_reads, best_confidence,
-               first_seen_at, is_sufficient, is_paid, paid_pence, match, candidates, p, p_late,
+               is_sufficient, is_paid, paid_pence, match, candidates, p, p_late,
                CASE
                  WHEN match <> 'exact' THEN 'review'
                  WHEN p.status = 'exempt' THEN 'exempt'
@@ -298,7 +301,8 @@ def _decide(con: duckdb.DuckDBPyConnection, day: date) -> None:
     )
 
 
-# Explanations are built only for the liabilities (not for every sighting), from `decided`.
+# Explanations are built only for the liabilities (not for every sighting), from `decided` (d)
+# and their reads (`sighting_reads`, sr).
 _REASON = """
     CASE
       WHEN d.reason IS NOT NULL THEN d.reason
@@ -316,7 +320,7 @@ _REASON = """
              || 'account ' || d.autopay_account
       WHEN d.p.status = 'chargeable'
         THEN d.reads || ' read(s) in charging hours, first at '
-             || strftime(timezone('Europe/London', d.first_seen_at), '%H:%M')
+             || strftime(timezone('Europe/London', sr.first_seen_at), '%H:%M')
              || ' London time; ' || d.p.amount_pence || 'p due under ' || d.p.rule
              || CASE WHEN d.p_late.amount_pence <> d.p.amount_pence
                      THEN ' (' || d.p_late.amount_pence || 'p if paid late)'

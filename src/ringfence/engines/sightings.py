@@ -11,9 +11,10 @@ Inputs, registered on the connection as relations:
 - `charge_windows(scheme_id, window_start, window_end)`: the instants each scheme charges in.
 
 Output: temp tables `camera_windows` (each camera's charging windows) and `sightings`, one
-row per (vehicle_key, scheme_id) with counts, first and last sighting and whether the evidence
-is enough to charge on (`read_ids_for` lists and counts the reads behind chosen sightings: done
-only for the few that become liabilities, not for millions):
+row per (vehicle_key, scheme_id) with counts, the best confidence and whether the evidence is
+enough to charge on (`read_ids_for` lists the reads behind chosen sightings, with any other
+aggregate of them such as the first sighting's time: done only for the few that become
+liabilities, not for millions):
 
     at least `min_reads` reads at or above `min_confidence`, or one read at or above
     `single_read_confidence`.
@@ -71,8 +72,6 @@ def build_sightings(con: duckdb.DuckDBPyConnection, rule: EvidenceRule) -> None:
                count(*) AS reads,
                count(*) FILTER (WHERE confidence >= $min_confidence) AS confident_reads,
                max(confidence) AS best_confidence,
-               min(captured_at) AS first_seen_at,
-               max(captured_at) AS last_seen_at,
                (count(*) FILTER (WHERE confidence >= $min_confidence) >= $min_reads
                 OR max(confidence) >= $single) AS is_sufficient
         FROM scheme_reads
