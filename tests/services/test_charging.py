@@ -378,3 +378,14 @@ def test_stateless_mode_writes_the_refunds_due(tmp_path: Path) -> None:
     assert "not seen" in rows[("LX09ABC", "ulez")]["reason"]
     assert "compliant" in rows[("AB12CDE", "ulez")]["reason"]
     assert all(r["charge_day"] == "2026-11-24" for r in rows.values())
+
+
+def test_the_explanation_gives_the_first_sightings_london_time(tmp_path: Path) -> None:
+    # In summer time, listed latest first: the earliest read, in London time, is named.
+    reads = [
+        ("OUT1", "2026-07-14T08:45:00Z", "LX09ABC", 0.90),
+        ("OUT1", "2026-07-14T07:30:00Z", "LX09ABC", 0.90),
+    ]
+    owed = run(tmp_path, reads)[("LX09ABC", "ulez", "2026-07-14")]
+    assert owed["status"] == "unpaid"
+    assert owed["reason"].startswith("2 read(s) in charging hours, first at 08:30 London time; ")
