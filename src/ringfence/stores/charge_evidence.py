@@ -13,7 +13,8 @@ writes them with DuckDB, in parallel, as the documented file
 and the liability row (which carries its `run_id`) points to it. The file is written before
 the run's rows are committed; once they are, the files of runs that no row refers to any more
 are removed (`prune`). Rows decided before this store existed keep their ids in the row.
-Look-ups give each list sorted by read id; evidence packs order the reads by capture time.
+Look-ups in the files give each list sorted by read id (a row that holds its own list keeps
+that list's time order); evidence packs order the reads by capture time.
 """
 
 from __future__ import annotations
