@@ -9,7 +9,12 @@ Measures, in one run on the same files:
   with the pseudonym already known (the limit);
 - a per-borough aggregation through Ringfence against the raw query.
 
+The day is the latest weekday before today unless `--day` names one: a weekday is the heaviest
+charge day (the Congestion Charge's hours are 07:00-18:00, against 12:00-18:00 at weekends),
+which bench_charging.py runs over.
+
 Usage: python bench/bench_foundation.py [--scale full|medium|small|FRACTION] [--work DIR]
+       [--day YYYY-MM-DD]
 Prints a table and writes bench/out/foundation-<scale>.json. Not a test: nothing here asserts.
 """
 
@@ -22,7 +27,7 @@ import resource
 import shutil
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -39,17 +44,25 @@ def _median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
+def latest_weekday(today: date) -> date:
+    day = today - timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="full")
     parser.add_argument("--work", type=Path, default=Path("bench/out/work"))
     parser.add_argument("--lookups", type=int, default=50)
     parser.add_argument("--reuse", action="store_true", help="reuse simulated files if present")
+    parser.add_argument("--day", type=date.fromisoformat, help="default: the latest weekday")
     args = parser.parse_args()
     scale = args.scale  # presets or a fraction: the simulator parses both
 
     now = datetime.now(UTC)
-    day = (now.astimezone(LONDON) - timedelta(days=1)).date()
+    day = args.day or latest_weekday(now.astimezone(LONDON).date())
     incoming = args.work / "incoming"
     reads_file = incoming / f"reads-{day.isoformat()}.parquet"
     results: dict[str, object] = {"scale": args.scale, "charge_day": day.isoformat()}

@@ -20,7 +20,12 @@ from typer.testing import CliRunner
 from ringfence.cli.main import app
 from ringfence.domain.observations import RegisterCheck
 from ringfence.errors import ConfigError
-from ringfence.services.charging import evaluate_files, import_register_file, run_stored
+from ringfence.services.charging import (
+    evaluate_files,
+    import_register_file,
+    list_liabilities,
+    run_stored,
+)
 from ringfence.services.ingest import ingest_file
 from ringfence.settings import load_settings, packaged_register_check
 from ringfence.simulate import simulate
@@ -215,6 +220,15 @@ def test_stored_run_holds_the_misread_and_matches_stateless(
     assert run.by_status == {"review": 1, "unpaid": 1}
     assert run.register_contradictions == 1
     assert run.review_by_rule == {"match:register_contradiction": 1}
+    # The rows are saved before the reads are gathered, and the held one is updated after:
+    # what is stored is the held decision, with its reason, not the charge first made.
+    stored = {(r["status"], r["rule"], r["amount_pence"]): r for r in list_liabilities(ws, DAY)}
+    assert set(stored) == {
+        ("review", "match:register_contradiction", 1250),
+        ("unpaid", "tariff:ulez_car_motorcycle", 1250),
+    }
+    held = stored["review", "match:register_contradiction", 1250]
+    assert held["reason"].startswith("cameras saw a ")
     stateless = evaluate(tmp_path, rows)
     assert stateless[("AB12COE", "ulez")]["rule"] == "match:register_contradiction"
     assert stateless[("LX09ABC", "ulez")]["status"] == "unpaid"

@@ -120,7 +120,7 @@ def _priced_sql(rules: DayRules) -> str:
     # The late price only for those the scheme charges: one price per sighting, not two.
     return f"""
         SELECT vehicle_key, scheme_id, vrm, vrm_text, reads, confident_reads,
-               best_confidence, is_sufficient, p, {late} AS p_late
+               best_confidence, first_seen_at, is_sufficient, p, {late} AS p_late
         FROM (
           SELECT a.*, {on_time} AS p
           FROM ({seen_vehicles_sql("sightings", rules)}) a
@@ -153,6 +153,26 @@ def _payments_sql(rules: dict[str, DayRules]) -> str:
     return " UNION ALL ".join(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class DayDecisions:
+    """A charge day decided, before the liabilities' reads are gathered (`explain_charge_day`).
+
+    Leaves on the connection the temp table `decided` and the view `decisions` over it: one
+    row per liability, with its explanation (`reason`), in storage form but for its read ids.
+    A caller that stores liabilities can start saving these while the reads are gathered: all
+    that pass changes is the few charges the cameras' observations contradict (held for review).
+    """
+
+    charge_day: date
+    rules: dict[str, DayRules]
+    sightings: int
+    not_liable: int
+    unidentified: int
+    absorbed: int
+    recovered_asked: int
+    refunds_due: pa.Table
+
+
 def run_charge_day(
     con: duckdb.DuckDBPyConnection,
     book: SchemeBook,
@@ -163,14 +183,23 @@ def run_charge_day(
     register_check: RegisterCheck | None = None,
     fetch: bool = True,
 ) -> ChargeDay:
-    """Decide a day. ``recover`` fills in the clear VRM of sighted plates the register does not
-    know, where `day_reads.vrm_text` is NULL (stored mode), for confusion-key matching.
-    ``register_check`` (default: the packaged `[misread]` rule) holds charges whose register
-    entry the cameras' make and type observations contradict. The liabilities are left in the
-    temp view `liabilities` (order them by `LIABILITY_ORDER`); with ``fetch`` false, the result's
-    table is empty and a caller that stores them reads the view instead (hundreds of thousands
-    of rows need not pass through Arrow), and each liability's `read_ids` are in no particular
-    order (a fetched result lists them in time order)."""
+    """Decide a day (`decide_charge_day`) and gather its liabilities' reads
+    (`explain_charge_day`)."""
+    decisions = decide_charge_day(con, book, day, evidence_rule=evidence_rule, recover=recover)
+    return explain_charge_day(con, decisions, register_check=register_check, fetch=fetch)
+
+
+def decide_charge_day(
+    con: duckdb.DuckDBPyConnection,
+    book: SchemeBook,
+    day: date,
+    *,
+    evidence_rule: EvidenceRule | None = None,
+    recover: Recover | None = None,
+) -> DayDecisions:
+    """Decide a day's liabilities (see `DayDecisions`). ``recover`` fills in the clear VRM of
+    sighted plates the register does not know, where `day_reads.vrm_text` is NULL (stored
+    mode), for confusion-key matching."""
     rules = day_rules(book, day)
     _windows(con, rules)
     build_sightings(con, evidence_rule or EvidenceRule())
@@ -179,6 +208,11 @@ def run_charge_day(
         _price(con, rules)
         asked = finish_matching(con, pending)
     _decide(con, day)
+    decided = [f"d.{c}" for c in LIABILITY_COLUMNS if c not in ("reason", "read_ids")]
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW decisions AS SELECT {', '.join(decided)}, "
+        f"{_REASON} AS reason FROM decided d"
+    )
     sightings, unmatched, liable = con.execute(
         "SELECT (SELECT count(*) FROM sightings), (SELECT count(*) FROM unmatched), "
         "(SELECT count(*) FROM priced)"
@@ -190,37 +224,58 @@ def run_charge_day(
             "GROUP BY 1"
         ).fetchall()
     )
-    refunds_due = build_refunds_due(con, day, rules)
+    return DayDecisions(
+        charge_day=day,
+        rules=rules,
+        sightings=int(sightings),
+        not_liable=int(sightings) - int(unmatched) - int(liable),
+        unidentified=int(dropped.get("unregistered", 0)),
+        absorbed=int(dropped.get("absorbed", 0)),
+        recovered_asked=asked,
+        refunds_due=build_refunds_due(con, day, rules),
+    )
+
+
+def explain_charge_day(
+    con: duckdb.DuckDBPyConnection,
+    decisions: DayDecisions,
+    *,
+    register_check: RegisterCheck | None = None,
+    fetch: bool = True,
+) -> ChargeDay:
+    """Gather each decided liability's reads, and hold for review the charges whose register
+    entry the cameras' make and type observations contradict (``register_check``, default:
+    the packaged `[misread]` rule). The liabilities are left in the temp view `liabilities`
+    (order them by `LIABILITY_ORDER`); with ``fetch`` false, the result's table is empty and a
+    caller that stores them reads the view instead (hundreds of thousands of rows need not
+    pass through Arrow), and each liability's `read_ids` are in no particular order (a
+    fetched result lists them in time order)."""
     check = register_check or packaged_register_check()
     con.execute(f"CREATE OR REPLACE TEMP TABLE vote_chosen AS {vote_chosen_sql(check)}")
-    # A stored run (not fetched) keeps its lists as sets: see `sightings.READ_IDS`. The first
-    # sighting's time is for the explanation: worked out here for the liabilities only, not in
-    # the scan for every sighting.
-    first_seen = {"first_seen_at": "min(r.captured_at)"}
-    read_ids_for(con, "vote_chosen", {**vote_counts(check), **first_seen}, in_order=fetch)
+    # A stored run (not fetched) keeps its lists as sets: see `sightings.READ_IDS`.
+    read_ids_for(con, "vote_chosen", vote_counts(check), in_order=fetch)
     contradicted = hold_contradicted(con, check)
-    decided = [f"d.{c}" for c in LIABILITY_COLUMNS if c not in ("reason", "read_ids")]
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW liabilities AS SELECT {', '.join(decided)}, "
-        f"{_REASON} AS reason, sr.read_ids "
-        "FROM decided d JOIN sighting_reads sr USING (vehicle_key, scheme_id)"
+        "CREATE OR REPLACE TEMP VIEW liabilities AS SELECT d.*, sr.read_ids "
+        "FROM decisions d JOIN sighting_reads sr USING (vehicle_key, scheme_id)"
     )
     liabilities = con.sql(
         f"SELECT {', '.join(LIABILITY_COLUMNS)} FROM liabilities {LIABILITY_ORDER}"
         + ("" if fetch else " LIMIT 0")
     ).to_arrow_table()
+    refunds_due = decisions.refunds_due
     return ChargeDay(
-        charge_day=day,
-        rules=rules,
+        charge_day=decisions.charge_day,
+        rules=decisions.rules,
         liabilities=liabilities,
-        sightings=int(sightings),
-        not_liable=int(sightings) - int(unmatched) - int(liable),
-        unidentified=int(dropped.get("unregistered", 0)),
-        absorbed=int(dropped.get("absorbed", 0)),
+        sightings=decisions.sightings,
+        not_liable=decisions.not_liable,
+        unidentified=decisions.unidentified,
+        absorbed=decisions.absorbed,
         refunds=refunds_due.num_rows,
         refunds_pence=refund_total(refunds_due),
         refunds_due=refunds_due,
-        recovered_asked=asked,
+        recovered_asked=decisions.recovered_asked,
         contradicted=contradicted,
     )
 
@@ -271,7 +326,7 @@ def _decide(con: duckdb.DuckDBPyConnection, day: date) -> None:
           WHERE u.match = 'confusion' OR (u.match = 'unregistered' AND u.is_sufficient)
         )
         SELECT vehicle_key, coalesce(vrm, vrm_text) AS vrm, scheme_id,
-               DATE '{day}' AS charge_day, reads, confident_reads, best_confidence,
+               DATE '{day}' AS charge_day, reads, confident_reads, best_confidence, first_seen_at,
                is_sufficient, is_paid, paid_pence, match, candidates, p, p_late,
                CASE
                  WHEN match <> 'exact' THEN 'review'
@@ -301,8 +356,7 @@ def _decide(con: duckdb.DuckDBPyConnection, day: date) -> None:
     )
 
 
-# Explanations are built only for the liabilities (not for every sighting), from `decided` (d)
-# and their reads (`sighting_reads`, sr).
+# Explanations are built only for the liabilities (not for every sighting), from `decided` (d).
 _REASON = """
     CASE
       WHEN d.reason IS NOT NULL THEN d.reason
@@ -320,7 +374,7 @@ _REASON = """
              || 'account ' || d.autopay_account
       WHEN d.p.status = 'chargeable'
         THEN d.reads || ' read(s) in charging hours, first at '
-             || strftime(timezone('Europe/London', sr.first_seen_at), '%H:%M')
+             || strftime(timezone('Europe/London', d.first_seen_at), '%H:%M')
              || ' London time; ' || d.p.amount_pence || 'p due under ' || d.p.rule
              || CASE WHEN d.p_late.amount_pence <> d.p.amount_pence
                      THEN ' (' || d.p_late.amount_pence || 'p if paid late)'

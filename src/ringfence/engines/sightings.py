@@ -11,10 +11,10 @@ Inputs, registered on the connection as relations:
 - `charge_windows(scheme_id, window_start, window_end)`: the instants each scheme charges in.
 
 Output: temp tables `camera_windows` (each camera's charging windows) and `sightings`, one
-row per (vehicle_key, scheme_id) with counts, the best confidence and whether the evidence is
-enough to charge on (`read_ids_for` lists the reads behind chosen sightings, with any other
-aggregate of them such as the first sighting's time: done only for the few that become
-liabilities, not for millions):
+row per (vehicle_key, scheme_id) with counts, the best confidence, the first read's time (for
+the explanation) and whether the evidence is enough to charge on (`read_ids_for` lists the
+reads behind chosen sightings, with any other aggregate of them: done only for the few that
+become liabilities, not for millions):
 
     at least `min_reads` reads at or above `min_confidence`, or one read at or above
     `single_read_confidence`.
@@ -60,7 +60,7 @@ def build_sightings(con: duckdb.DuckDBPyConnection, rule: EvidenceRule) -> None:
         """
         CREATE OR REPLACE TEMP TABLE sightings AS
         WITH scheme_reads AS (
-          SELECT r.read_id, r.captured_at, r.confidence, r.vehicle_key, r.vrm_text,
+          SELECT r.captured_at, r.confidence, r.vehicle_key, r.vrm_text,
                  cw.scheme_id
           FROM day_reads r
           JOIN camera_windows cw
@@ -72,6 +72,7 @@ def build_sightings(con: duckdb.DuckDBPyConnection, rule: EvidenceRule) -> None:
                count(*) AS reads,
                count(*) FILTER (WHERE confidence >= $min_confidence) AS confident_reads,
                max(confidence) AS best_confidence,
+               min(captured_at) AS first_seen_at,
                (count(*) FILTER (WHERE confidence >= $min_confidence) >= $min_reads
                 OR max(confidence) >= $single) AS is_sufficient
         FROM scheme_reads

@@ -11,16 +11,17 @@ import csv
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import Table, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ringfence.domain.observations import RegisterCheck
@@ -31,7 +32,14 @@ from ringfence.engines.accounts import (
     load_payments,
     load_registrations,
 )
-from ringfence.engines.charging import LIABILITY_ORDER, ChargeDay, run_charge_day
+from ringfence.engines.charging import (
+    LIABILITY_ORDER,
+    ChargeDay,
+    decide_charge_day,
+    explain_charge_day,
+    run_charge_day,
+)
+from ringfence.engines.observations import RULE as CONTRADICTION_RULE
 from ringfence.engines.register import load_register
 from ringfence.engines.sightings import EvidenceRule
 from ringfence.errors import InputError, NotFoundError, StateError
@@ -271,6 +279,11 @@ _SCHEME_AT = LIABILITY_STATE_COLUMNS.index("scheme_id")
 _SETTLED = text(f"({LIABILITY_SETTLED})")
 _UNSETTLED = text(f"NOT ({LIABILITY_SETTLED})")
 _PSEUDONYM_AT = LIABILITY_STATE_COLUMNS.index("vrm_pseudonym")
+_STATUS_AT = LIABILITY_STATE_COLUMNS.index("status")
+_PENCE_AT = LIABILITY_STATE_COLUMNS.index("amount_pence")
+_RULE_AT = LIABILITY_STATE_COLUMNS.index("rule")
+_REASON_AT = LIABILITY_STATE_COLUMNS.index("reason")
+_ACCOUNT_AT = LIABILITY_STATE_COLUMNS.index("account_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,44 +428,44 @@ def _run_stored(
             f"WHERE key_epoch = {epoch.epoch}"
         )
         recover = _VaultRecovery(ws, keys, day)
-        result = run_charge_day(
-            con,
-            book,
-            day,
-            evidence_rule=evidence_rule,
-            recover=recover,
-            register_check=register_check or ws.settings.register_check,
-            fetch=False,
-        )
+        decisions = decide_charge_day(con, book, day, evidence_rule=evidence_rule, recover=recover)
         decided = _state_rows(con)
-        ws.charge_evidence.write(
-            con,
-            "SELECT scheme_id, vehicle_key AS vrm_pseudonym, read_ids FROM liabilities",
-            day,
-            run_id,
-        )
-        reads = int(con.execute("SELECT count(*) FROM day_reads").fetchone()[0])  # type: ignore[index]
-    finally:
-        con.close()
-    with ws.writer():
-        with ws.state.session() as s:
-            constants = _run_constants(run_id=run_id, day=day, key_epoch=epoch.epoch, now=now)
-            rows, kept_runs = _save_liabilities(s, decided, day=day, constants=constants)
+        constants = _run_constants(run_id=run_id, day=day, key_epoch=epoch.epoch, now=now)
+        with ws.writer(), ws.state.session() as s:
+            # The rows are saved while DuckDB gathers their reads (SQLite's work and DuckDB's
+            # both leave Python's lock): that pass only holds a few charges for review, which
+            # are updated once it is done. Nothing commits until the evidence file is written.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                saving = pool.submit(_save_liabilities, s, decided, day=day, constants=constants)
+                result = explain_charge_day(
+                    con,
+                    decisions,
+                    register_check=register_check or ws.settings.register_check,
+                    fetch=False,
+                )
+                ws.charge_evidence.write(
+                    con,
+                    "SELECT scheme_id, vehicle_key AS vrm_pseudonym, read_ids FROM liabilities",
+                    day,
+                    run_id,
+                )
+                reads = int(con.execute("SELECT count(*) FROM day_reads").fetchone()[0])  # type: ignore[index]
+                rows, kept_runs = saving.result()
+            rows = _hold(s, rows, _held_rows(con), constants=constants)
             refunds = save_charge_refunds(
                 s, result.refunds_due, day=day, key_epoch=epoch.epoch, run_id=run_id, now=now
             )
-        # Only once the rows are committed: until then the rows of the run they replace are
-        # the day's, and their evidence is that run's file.
-        ws.charge_evidence.prune(day, {run_id, *kept_runs})
-    status_at = LIABILITY_STATE_COLUMNS.index("status")
-    pence_at = LIABILITY_STATE_COLUMNS.index("amount_pence")
-    rule_at = LIABILITY_STATE_COLUMNS.index("rule")
+    finally:
+        con.close()
+    # Only once the rows are committed: until then the rows of the run they replace are the
+    # day's, and their evidence is that run's file.
+    ws.charge_evidence.prune(day, {run_id, *kept_runs})
     by_status: dict[str, int] = {}
     review_by_rule: dict[str, int] = {}
     for r in rows:
-        by_status[r[status_at]] = by_status.get(r[status_at], 0) + 1
-        if r[status_at] == "review":
-            review_by_rule[r[rule_at]] = review_by_rule.get(r[rule_at], 0) + 1
+        by_status[r[_STATUS_AT]] = by_status.get(r[_STATUS_AT], 0) + 1
+        if r[_STATUS_AT] == "review":
+            review_by_rule[r[_RULE_AT]] = review_by_rule.get(r[_RULE_AT], 0) + 1
     ws.record("charge-run", subject=f"charge-day:{day}", why=f"run {run_id}", counts=by_status)
     _record_refunds(ws, day, run_id, refunds)
     return ChargeRun(
@@ -466,7 +479,7 @@ def _run_stored(
         misreads_absorbed=result.absorbed,
         vault_lookups=result.recovered_asked,
         by_status=dict(sorted(by_status.items())),
-        amount_due_pence=sum(r[pence_at] for r in rows if r[status_at] == "unpaid"),
+        amount_due_pence=sum(r[_PENCE_AT] for r in rows if r[_STATUS_AT] == "unpaid"),
         refunds=result.refunds,
         refunds_pence=result.refunds_pence,
         refunds_due=refunds.due,
@@ -523,7 +536,7 @@ def _save_liabilities(
 
 
 def _state_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    """The run's liabilities (the engine's `liabilities` view) as `liabilities` rows in storage
+    """The run's liabilities (the engine's `decisions` view) as `liabilities` rows in storage
     form (`LIABILITY_STATE_COLUMNS`), in the engine's order.
 
     Built by DuckDB on the engine's own connection: a day has hundreds of thousands of rows,
@@ -533,9 +546,64 @@ def _state_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
         f"""
         SELECT account_id, scheme_id, vehicle_key, amount_pence::BIGINT, status,
                left(rule, 96), reason, reads::BIGINT
-        FROM liabilities {LIABILITY_ORDER}
+        FROM decisions {LIABILITY_ORDER}
         """
     ).fetchall()
+
+
+def _held_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    """The charges `explain_charge_day` held for review, after their rows were made: as
+    `liabilities` rows in storage form, like `_state_rows`."""
+    return con.execute(
+        f"""
+        SELECT account_id, scheme_id, vehicle_key, amount_pence::BIGINT, status,
+               left(rule, 96), reason, reads::BIGINT
+        FROM decisions WHERE rule = '{CONTRADICTION_RULE}'
+        """
+    ).fetchall()
+
+
+def _hold(
+    s: Session,
+    rows: list[tuple[Any, ...]],
+    held: list[tuple[Any, ...]],
+    *,
+    constants: dict[str, str | int | None],
+) -> list[tuple[Any, ...]]:
+    """Update the saved rows of the charges held for review; returns ``rows`` as they now
+    stand. Only this run's rows: a settled row it kept is not its to change."""
+    if not held:
+        return rows
+    at = {(r[_SCHEME_AT], r[_PSEUDONYM_AT]): r for r in held}
+    table = cast(Table, LiabilityRow.__table__)
+    s.connection().execute(
+        update(table)
+        .where(
+            table.c.charge_day == date.fromisoformat(str(constants["charge_day"])),
+            table.c.key_epoch == constants["key_epoch"],
+            table.c.run_id == constants["run_id"],
+            table.c.scheme_id == bindparam("k_scheme"),
+            table.c.vrm_pseudonym == bindparam("k_key"),
+        )
+        .values(
+            status=bindparam("k_status"),
+            rule=bindparam("k_rule"),
+            reason=bindparam("k_reason"),
+            account_id=bindparam("k_account"),
+        ),
+        [
+            {
+                "k_scheme": r[_SCHEME_AT],
+                "k_key": r[_PSEUDONYM_AT],
+                "k_status": r[_STATUS_AT],
+                "k_rule": r[_RULE_AT],
+                "k_reason": r[_REASON_AT],
+                "k_account": r[_ACCOUNT_AT],
+            }
+            for r in held
+        ],
+    )
+    return [at.get((r[_SCHEME_AT], r[_PSEUDONYM_AT]), r) for r in rows]
 
 
 def _run_constants(
