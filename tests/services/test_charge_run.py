@@ -209,3 +209,28 @@ def test_runs_of_a_day_at_once_take_turns_and_leave_every_liability_its_evidence
     assert [p.stem for p in (ws.data_dir / "charges" / DAY.isoformat()).iterdir()] == [last]
     ids = ws.charge_evidence.of_liabilities(rows)
     assert rows and all(ids[r.id] for r in rows)
+
+
+def test_a_run_that_fails_after_saving_its_rows_leaves_the_day_as_it_was(
+    simulated: Path, tmp_path: Path, state_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ringfence.stores.charge_evidence import ChargeEvidence
+
+    ws = Workspace.open(tmp_path / "data", state_url=state_url)
+    import_cameras(ws, simulated / "cameras.csv")
+    ingest_file(ws, simulated / f"reads-{DAY}.parquet", now=NOW)
+    import_register_file(ws, "vehicles", simulated / "vehicles.parquet")
+    first = run_stored(ws, DAY, now=NOW)
+
+    # A run saves its rows while DuckDB gathers their reads; the evidence file comes after.
+    def full_disk(*_: Any, **__: Any) -> Path:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(ChargeEvidence, "write", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        run_stored(ws, DAY, now=NOW)
+    with ws.state.session() as s:
+        rows = s.scalars(select(LiabilityRow)).all()
+    assert {r.run_id for r in rows} == {first.run_id}
+    assert len(rows) == sum(first.by_status.values())
+    assert [p.stem for p in (ws.data_dir / "charges" / DAY.isoformat()).iterdir()] == [first.run_id]
