@@ -158,7 +158,9 @@ class DayDecisions:
     """A charge day decided, before the liabilities' reads are gathered (`explain_charge_day`).
 
     Leaves on the connection the temp table `decided` and the view `decisions` over it: one
-    row per liability, with its explanation (`reason`), in storage form but for its read ids.
+    row per liability with its explanation (`reason`), every `LIABILITY_COLUMNS` column but
+    `read_ids`.
+
     A caller that stores liabilities can start saving these while the reads are gathered: all
     that pass changes is the few charges the cameras' observations contradict (held for review).
     """

@@ -451,7 +451,7 @@ def _run_stored(
                 )
                 reads = int(con.execute("SELECT count(*) FROM day_reads").fetchone()[0])  # type: ignore[index]
                 rows, kept_runs = saving.result()
-            rows = _hold(s, rows, _held_rows(con), constants=constants)
+            rows = _hold(s, rows, _held_rows(con), day=day, constants=constants)
             refunds = save_charge_refunds(
                 s, result.refunds_due, day=day, key_epoch=epoch.epoch, run_id=run_id, now=now
             )
@@ -568,6 +568,7 @@ def _hold(
     rows: list[tuple[Any, ...]],
     held: list[tuple[Any, ...]],
     *,
+    day: date,
     constants: dict[str, str | int | None],
 ) -> list[tuple[Any, ...]]:
     """Update the saved rows of the charges held for review; returns ``rows`` as they now
@@ -579,7 +580,7 @@ def _hold(
     s.connection().execute(
         update(table)
         .where(
-            table.c.charge_day == date.fromisoformat(str(constants["charge_day"])),
+            table.c.charge_day == day,
             table.c.key_epoch == constants["key_epoch"],
             table.c.run_id == constants["run_id"],
             table.c.scheme_id == bindparam("k_scheme"),
