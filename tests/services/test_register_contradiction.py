@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from ringfence.cli.main import app
 from ringfence.domain.observations import RegisterCheck
 from ringfence.errors import ConfigError
+from ringfence.services.cameras import import_cameras
 from ringfence.services.charging import (
     evaluate_files,
     import_register_file,
@@ -207,8 +208,10 @@ def test_an_operator_overrides_the_rule_in_the_data_directory(tmp_path: Path) ->
 
 
 def test_stored_run_holds_the_misread_and_matches_stateless(
-    ws: Workspace, tmp_path: Path, cameras_csv: Path
+    tmp_path: Path, cameras_csv: Path, state_url: str
 ) -> None:
+    ws = Workspace.open(tmp_path / "data", state_url=state_url)
+    import_cameras(ws, cameras_csv)
     rows = [
         *reads("AB12COE", [("FORD", "car")] * 3),
         *reads("LX09ABC", [("VW", "car"), (None, None)], hour=9),
