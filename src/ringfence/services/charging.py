@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Table, bindparam, delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ringfence.domain.observations import RegisterCheck
@@ -282,8 +282,6 @@ _PSEUDONYM_AT = LIABILITY_STATE_COLUMNS.index("vrm_pseudonym")
 _STATUS_AT = LIABILITY_STATE_COLUMNS.index("status")
 _PENCE_AT = LIABILITY_STATE_COLUMNS.index("amount_pence")
 _RULE_AT = LIABILITY_STATE_COLUMNS.index("rule")
-_REASON_AT = LIABILITY_STATE_COLUMNS.index("reason")
-_ACCOUNT_AT = LIABILITY_STATE_COLUMNS.index("account_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,7 +449,7 @@ def _run_stored(
                 )
                 reads = int(con.execute("SELECT count(*) FROM day_reads").fetchone()[0])  # type: ignore[index]
                 rows, kept_runs = saving.result()
-            rows = _hold(s, rows, _held_rows(con), day=day, constants=constants)
+            rows = _hold(s, rows, _held_rows(con), constants=constants)
             refunds = save_charge_refunds(
                 s, result.refunds_due, day=day, key_epoch=epoch.epoch, run_id=run_id, now=now
             )
@@ -514,15 +512,7 @@ def _save_liabilities(
     )
     # A re-run decides mostly the same rows again: they are updated in place (keeping their
     # ids), and only rows this run no longer decides are deleted.
-    bulk_upsert(
-        s,
-        LiabilityRow.__tablename__,
-        LIABILITY_STATE_COLUMNS,
-        rows,
-        key=("charge_day", "scheme_id", "key_epoch", "vrm_pseudonym"),
-        keep_where=liability_settled_sql(LiabilityRow.__tablename__),
-        constants=constants,
-    )
+    _upsert(s, rows, constants)
     # Finding rows of other runs reads every row of the day; counting them (on the unique
     # key's index) tells whether there are any, and mostly there are none.
     day_rows = s.scalar(select(func.count()).where(LiabilityRow.charge_day == day))
@@ -568,43 +558,30 @@ def _hold(
     rows: list[tuple[Any, ...]],
     held: list[tuple[Any, ...]],
     *,
-    day: date,
     constants: dict[str, str | int | None],
 ) -> list[tuple[Any, ...]]:
-    """Update the saved rows of the charges held for review; returns ``rows`` as they now
-    stand. Only this run's rows: a settled row it kept is not its to change."""
+    """Save the charges held for review over the rows `_save_liabilities` saved; returns
+    ``rows`` as they now stand. The same upsert: a settled row the run kept stays as it is."""
     if not held:
         return rows
+    _upsert(s, held, constants)
     at = {(r[_SCHEME_AT], r[_PSEUDONYM_AT]): r for r in held}
-    table = cast(Table, LiabilityRow.__table__)
-    s.connection().execute(
-        update(table)
-        .where(
-            table.c.charge_day == day,
-            table.c.key_epoch == constants["key_epoch"],
-            table.c.run_id == constants["run_id"],
-            table.c.scheme_id == bindparam("k_scheme"),
-            table.c.vrm_pseudonym == bindparam("k_key"),
-        )
-        .values(
-            status=bindparam("k_status"),
-            rule=bindparam("k_rule"),
-            reason=bindparam("k_reason"),
-            account_id=bindparam("k_account"),
-        ),
-        [
-            {
-                "k_scheme": r[_SCHEME_AT],
-                "k_key": r[_PSEUDONYM_AT],
-                "k_status": r[_STATUS_AT],
-                "k_rule": r[_RULE_AT],
-                "k_reason": r[_REASON_AT],
-                "k_account": r[_ACCOUNT_AT],
-            }
-            for r in held
-        ],
-    )
     return [at.get((r[_SCHEME_AT], r[_PSEUDONYM_AT]), r) for r in rows]
+
+
+def _upsert(
+    s: Session, rows: Sequence[tuple[Any, ...]], constants: dict[str, str | int | None]
+) -> None:
+    """Insert the run's rows, or update in place a day's row of the same key, unless settled."""
+    bulk_upsert(
+        s,
+        LiabilityRow.__tablename__,
+        LIABILITY_STATE_COLUMNS,
+        rows,
+        key=("charge_day", "scheme_id", "key_epoch", "vrm_pseudonym"),
+        keep_where=liability_settled_sql(LiabilityRow.__tablename__),
+        constants=constants,
+    )
 
 
 def _run_constants(
